@@ -1,0 +1,23 @@
+"""The IRIs allygraph mints and the vocabularies it reuses."""
+
+from __future__ import annotations
+
+from rdflib import Namespace
+from rdflib.namespace import DCTERMS, OWL, PROV, RDF, RDFS, SKOS, XSD
+
+BASE = "https://w3id.org/allygraph/"
+AG = Namespace(BASE + "ontology#")  # the ontology's terms
+ONTOLOGY_IRI = BASE + "ontology"
+ID = Namespace(BASE + "id/")  # entities, agents, works, documents, claims
+GRAPH = Namespace(BASE + "graph/")  # named graphs that are not per claim
+OA = Namespace("http://www.w3.org/ns/oa#")
+NP = Namespace("http://www.nanopub.org/nschema#")
+
+ONTOLOGY_GRAPH = GRAPH["ontology"]
+SOURCES_GRAPH = GRAPH["sources"]
+ENTITIES_GRAPH = GRAPH["entities"]
+
+__all__ = [
+    "AG", "BASE", "DCTERMS", "ENTITIES_GRAPH", "GRAPH", "ID", "NP", "OA", "ONTOLOGY_GRAPH",
+    "ONTOLOGY_IRI", "OWL", "PROV", "RDF", "RDFS", "SKOS", "SOURCES_GRAPH", "XSD",
+]

@@ -1,0 +1,148 @@
+"""SHACL validation of a compiled dataset, reported in terms an analyst can act on."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from functools import cache
+from pathlib import Path
+
+import pyshacl
+from rdflib import Dataset, Graph, URIRef
+from rdflib.namespace import SH
+from rdflib.term import Node
+
+from .namespaces import AG, ID, NP
+from .paths import ontology_dir
+
+
+@dataclass(frozen=True)
+class Violation:
+    """One thing wrong, located: which claim or entity, which file and line, what, and which shape."""
+
+    message: str
+    focus: str
+    shape: str
+    claim: str = ""
+    file: str = ""
+    line: int = 0
+    value: str = ""
+    path: str = ""
+
+    def __str__(self) -> str:
+        where = f"{self.file}:{self.line}" if self.file else "(no file)"
+        who = f"claim {self.claim}" if self.claim else _short(self.focus)
+        text = f"{where}: {who}: {self.message}"
+        if self.value:
+            text += f" [value: {self.value}]"
+        return f"{text}\n  shape: {self.shape}"
+
+
+@dataclass
+class Report:
+    """The outcome of validation; `conforms` is False if there is any violation."""
+
+    violations: list[Violation] = field(default_factory=list)
+
+    @property
+    def conforms(self) -> bool:
+        return not self.violations
+
+    def __str__(self) -> str:
+        if self.conforms:
+            return "conforms: no violations"
+        lines = [f"does not conform: {len(self.violations)} violation(s)"]
+        lines += [str(v) for v in self.violations]
+        return "\n".join(lines)
+
+
+@cache
+def shapes_graph(path: Path | None = None) -> Graph:
+    graph = Graph()
+    graph.parse(path or ontology_dir() / "shapes.ttl", format="turtle")
+    return graph
+
+
+def union(dataset: Dataset) -> Graph:
+    """All named graphs merged into one graph (the form SHACL validates)."""
+    graph = Graph()
+    for s, p, o, _g in dataset.quads((None, None, None, None)):
+        graph.add((s, p, o))
+    return graph
+
+
+def validate(dataset: Dataset | Graph, *, shapes: Graph | None = None) -> Report:
+    """Validate the union of `dataset`'s graphs against the shapes (default: ontology/shapes.ttl).
+
+    Each violation is located at the claim or entity it concerns, with file and line when known.
+    """
+    data = union(dataset) if isinstance(dataset, Dataset) else dataset
+    _conforms, results, _text = pyshacl.validate(
+        data,
+        shacl_graph=shapes if shapes is not None else shapes_graph(),
+        inference="none",
+        allow_warnings=True,
+        advanced=True,
+    )
+    report = Report()
+    for result in results.subjects(SH.focusNode, None):
+        if results.value(result, SH.resultSeverity) != SH.Violation:
+            continue
+        report.violations.append(_violation(data, results, result))
+    report.violations.sort(key=lambda v: (v.file, v.line, v.message))
+    return report
+
+
+def _violation(data: Graph, results: Graph, result: Node) -> Violation:
+    focus = results.value(result, SH.focusNode)
+    shape = results.value(result, SH.sourceShape)
+    shape_name = _shape_name(results, shape)
+    message = str(results.value(result, SH.resultMessage) or "does not conform")
+    value = results.value(result, SH.value)
+    path = results.value(result, SH.resultPath)
+    claim, file, line = _locate(data, focus)
+    return Violation(
+        message=message,
+        focus=str(focus),
+        shape=shape_name,
+        claim=claim,
+        file=file,
+        line=line,
+        value="" if value is None or value == focus else _short(str(value)),
+        path=_short(str(path)) if isinstance(path, URIRef) else "",
+    )
+
+
+def _shape_name(results: Graph, shape: Node | None) -> str:
+    """The named node shape a result came from (property shapes are blank nodes inside one)."""
+    if isinstance(shape, URIRef):
+        return _short(str(shape))
+    parent = results.value(None, SH.property, shape) if shape is not None else None
+    return _short(str(parent)) if isinstance(parent, URIRef) else "a property shape"
+
+
+def _locate(data: Graph, focus: Node | None) -> tuple[str, str, int]:
+    """(claim id, file, line) for a focus node: a claim, a part of one, an entity, or unknown."""
+    if not isinstance(focus, URIRef):
+        return "", "", 0
+    claim = _claim_of(data, focus)
+    node = claim or focus
+    file = data.value(node, AG.mediaFile)
+    line = data.value(node, AG.line)
+    claim_id = str(data.value(claim, AG.claimId) or "") if claim else ""
+    return claim_id, str(file or ""), int(line.toPython()) if line is not None else 0
+
+
+def _claim_of(data: Graph, focus: URIRef) -> URIRef | None:
+    """The claim a node belongs to: the claim itself, its assertion graph, or anything minted under it."""
+    prefix = str(ID["claim/"])
+    if not str(focus).startswith(prefix):
+        return None
+    claim = URIRef(prefix + str(focus)[len(prefix):].split("/", 1)[0])
+    return claim if (claim, NP.hasAssertion, None) in data else None
+
+
+def _short(iri: str) -> str:
+    for prefix, ns in (("ag:", str(AG)), ("ags:", "https://w3id.org/allygraph/shapes#"), ("id:", str(ID))):
+        if iri.startswith(ns):
+            return prefix + iri[len(ns):]
+    return iri
