@@ -13,7 +13,7 @@ import pyoxigraph
 from . import store as stores
 from .errors import ValidationFailed
 from .ledger import Ledger, load_ledger
-from .namespaces import ONTOLOGY_GRAPH
+from .namespaces import ONTOLOGY_GRAPH, PREFIXES
 from .rdf import compile_ledger
 from .validate import Report, validate
 
@@ -96,12 +96,13 @@ def _write(generation: Path, nquads: bytes) -> tuple[int, int]:
     try:
         store.load(nquads, format=pyoxigraph.RdfFormat.N_QUADS)
         store.flush()
-        store.dump(str(generation / "allygraph.trig"), format=pyoxigraph.RdfFormat.TRIG)
+        store.dump(str(generation / "allygraph.trig"), format=pyoxigraph.RdfFormat.TRIG, prefixes=PREFIXES)
         store.dump(str(generation / "allygraph.nq"), format=pyoxigraph.RdfFormat.N_QUADS)
         store.dump(
             str(generation / "ontology.ttl"),
             format=pyoxigraph.RdfFormat.TURTLE,
             from_graph=pyoxigraph.NamedNode(str(ONTOLOGY_GRAPH)),
+            prefixes=PREFIXES,
         )
         quads = len(store)
         graphs = sum(1 for _ in store.named_graphs())

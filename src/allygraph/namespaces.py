@@ -13,11 +13,16 @@ GRAPH = Namespace(BASE + "graph/")  # named graphs that are not per claim
 OA = Namespace("http://www.w3.org/ns/oa#")
 NP = Namespace("http://www.nanopub.org/nschema#")
 
+PREFIXES = {
+    "ag": str(AG), "id": str(ID), "graph": str(GRAPH), "oa": str(OA), "np": str(NP), "prov": str(PROV),
+    "dct": str(DCTERMS), "skos": str(SKOS), "owl": str(OWL), "rdf": str(RDF), "rdfs": str(RDFS), "xsd": str(XSD),
+}
+
 ONTOLOGY_GRAPH = GRAPH["ontology"]
 SOURCES_GRAPH = GRAPH["sources"]
 ENTITIES_GRAPH = GRAPH["entities"]
 
 __all__ = [
     "AG", "BASE", "DCTERMS", "ENTITIES_GRAPH", "GRAPH", "ID", "NP", "OA", "ONTOLOGY_GRAPH",
-    "ONTOLOGY_IRI", "OWL", "PROV", "RDF", "RDFS", "SKOS", "SOURCES_GRAPH", "XSD",
+    "ONTOLOGY_IRI", "OWL", "PREFIXES", "PROV", "RDF", "RDFS", "SKOS", "SOURCES_GRAPH", "XSD",
 ]

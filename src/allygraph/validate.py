@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
@@ -13,6 +14,9 @@ from rdflib.term import Node
 
 from .namespaces import AG, ID, NP
 from .paths import ontology_dir
+
+# rdflib logs a traceback for every ill-typed literal it meets; SHACL reports them properly instead.
+logging.getLogger("rdflib.term").setLevel(logging.ERROR)
 
 
 @dataclass(frozen=True)
@@ -84,18 +88,19 @@ def validate(dataset: Dataset | Graph, *, shapes: Graph | None = None) -> Report
         advanced=True,
     )
     report = Report()
+    shape_source = shapes if shapes is not None else shapes_graph()
     for result in results.subjects(SH.focusNode, None):
         if results.value(result, SH.resultSeverity) != SH.Violation:
             continue
-        report.violations.append(_violation(data, results, result))
+        report.violations.append(_violation(data, results, result, shape_source))
     report.violations.sort(key=lambda v: (v.file, v.line, v.message))
     return report
 
 
-def _violation(data: Graph, results: Graph, result: Node) -> Violation:
+def _violation(data: Graph, results: Graph, result: Node, shapes: Graph) -> Violation:
     focus = results.value(result, SH.focusNode)
     shape = results.value(result, SH.sourceShape)
-    shape_name = _shape_name(results, shape)
+    shape_name = _shape_name(shapes, shape)
     message = str(results.value(result, SH.resultMessage) or "does not conform")
     value = results.value(result, SH.value)
     path = results.value(result, SH.resultPath)
@@ -112,12 +117,14 @@ def _violation(data: Graph, results: Graph, result: Node) -> Violation:
     )
 
 
-def _shape_name(results: Graph, shape: Node | None) -> str:
-    """The named node shape a result came from (property shapes are blank nodes inside one)."""
-    if isinstance(shape, URIRef):
+def _shape_name(shapes: Graph, shape: Node | None) -> str:
+    """The named node shape a result came from, with the path for a property shape (a blank node)."""
+    if shape is None or isinstance(shape, URIRef):
         return _short(str(shape))
-    parent = results.value(None, SH.property, shape) if shape is not None else None
-    return _short(str(parent)) if isinstance(parent, URIRef) else "a property shape"
+    parent = shapes.value(None, SH.property, shape) or shapes.value(None, SH.sparql, shape)
+    path = shapes.value(shape, SH.path)
+    name = _short(str(parent)) if isinstance(parent, URIRef) else "a shape"
+    return f"{name} ({_short(str(path))})" if isinstance(path, URIRef) else name
 
 
 def _locate(data: Graph, focus: Node | None) -> tuple[str, str, int]:
