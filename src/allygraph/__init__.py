@@ -7,15 +7,27 @@ try:
 except PackageNotFoundError:  # running from a source tree that is not installed
     __version__ = "0.0.0"
 
-from .build import BuildResult, build, check  # noqa: E402
-from .errors import AllygraphError, InputError, InputErrors, StoreBusy, ValidationFailed  # noqa: E402
-from .ledger import Ledger, load_ledger  # noqa: E402
-from .rdf import compile_ledger  # noqa: E402
-from .store import open_store  # noqa: E402
-from .validate import Report, validate  # noqa: E402
+from .build import BuildResult, build, check
+from .errors import AllygraphError, InputError, InputErrors, StoreBusy, ValidationFailed
+from .ledger import Ledger, load_ledger
+from .rdf import compile_ledger
+from .store import open_store
+from .validate import Report, validate
 
 __all__ = [
-    "AllygraphError", "BuildResult", "InputError", "InputErrors", "Ledger", "Report", "StoreBusy",
-    "ValidationFailed", "__version__", "build", "check", "compile_ledger", "load_ledger", "open_store",
+    "AllygraphError",
+    "BuildResult",
+    "InputError",
+    "InputErrors",
+    "Ledger",
+    "Report",
+    "StoreBusy",
+    "ValidationFailed",
+    "__version__",
+    "build",
+    "check",
+    "compile_ledger",
+    "load_ledger",
+    "open_store",
     "validate",
 ]

@@ -16,7 +16,12 @@ from typing import NoReturn
 from . import __version__
 from .build import build, check
 from .errors import (
-    EXIT_INPUT_ERROR, EXIT_INTERRUPTED, EXIT_NOT_CONFORMING, EXIT_OK, AllygraphError, InputErrors,
+    EXIT_INPUT_ERROR,
+    EXIT_INTERRUPTED,
+    EXIT_NOT_CONFORMING,
+    EXIT_OK,
+    AllygraphError,
+    InputErrors,
 )
 from .project import find_project
 
@@ -71,9 +76,13 @@ def parser() -> argparse.ArgumentParser:
     def command(name: str, help_: str, func: Callable[[argparse.Namespace], int]) -> argparse.ArgumentParser:
         p = sub.add_parser(name, help=help_, description=help_)
         p.set_defaults(func=func)
-        p.add_argument("--project", type=Path, metavar="DIR",
-                       help="project folder (with allygraph.toml); default: the nearest one above the "
-                            "working directory, else the bundled corpus")
+        p.add_argument(
+            "--project",
+            type=Path,
+            metavar="DIR",
+            help="project folder (with allygraph.toml); default: the nearest one above the "
+            "working directory, else the bundled corpus",
+        )
         p.add_argument("-q", "--quiet", action="store_true", help="print nothing but errors")
         return p
 

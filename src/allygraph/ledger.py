@@ -242,9 +242,7 @@ def load_ledger(root: Path, *, vocab: Vocabulary | None = None) -> Ledger:
 # ----------------------------------------------------------------------------------------------------
 
 
-def _read_sources(
-    reader: _Reader, path: Path
-) -> tuple[dict[str, Agent], dict[str, Work], dict[str, Document]]:
+def _read_sources(reader: _Reader, path: Path) -> tuple[dict[str, Agent], dict[str, Work], dict[str, Document]]:
     agents: dict[str, Agent] = {}
     works: dict[str, Work] = {}
     documents: dict[str, Document] = {}
@@ -275,7 +273,9 @@ def _read_sources(
             continue
         creator = reader.text(item, "creator")
         if creator not in agents:
-            reader.error(f"work {key!r}: unknown creator {creator!r}", item["creator"].location, suggest(creator, set(agents)))
+            reader.error(
+                f"work {key!r}: unknown creator {creator!r}", item["creator"].location, suggest(creator, set(agents))
+            )
         for date_key in ("issued", "year_context"):
             if date_key in item:
                 _check_date(reader, item[date_key], f"work {key!r}: {date_key}")
@@ -306,9 +306,16 @@ def _read_sources(
             continue
         passages = _read_passages(reader, key, item, text, works)
         document = Document(
-            key, doc_path, reader.text(item, "file"), text, reader.text(item, "title"),
-            reader.text(item, "publisher"), reader.text(item, "issued"), reader.text(item, "note"),
-            passages, key.location,
+            key,
+            doc_path,
+            reader.text(item, "file"),
+            text,
+            reader.text(item, "title"),
+            reader.text(item, "publisher"),
+            reader.text(item, "issued"),
+            reader.text(item, "note"),
+            passages,
+            key.location,
         )
         document.index = Index(text)
         documents[key] = document
@@ -444,7 +451,9 @@ def _statement(
     return Statement(subject, str(predicate), value, location)
 
 
-def _literal_statement(reader: _Reader, subject: str, predicate: str, obj: YStr, location: Location) -> Statement | None:
+def _literal_statement(
+    reader: _Reader, subject: str, predicate: str, obj: YStr, location: Location
+) -> Statement | None:
     datatype = ""
     if predicate in DATE_PROPERTIES:
         try:
@@ -523,12 +532,18 @@ def _read_claim(reader: _Reader, item: Any, source: str, known: set[str], speake
     attribution = reader.text(item, "attribution")
     if attribution != "author" and attribution not in speakers:
         hint = suggest(attribution, speakers | {"author"})
-        reader.error(f"{label}: attribution must be 'author' or a person or group id, not {attribution!r}",
-                     item["attribution"].location, hint)
+        reader.error(
+            f"{label}: attribution must be 'author' or a person or group id, not {attribution!r}",
+            item["attribution"].location,
+            hint,
+        )
     modality = reader.text(item, "modality")
     if modality not in MODALITIES:
-        reader.error(f"{label}: modality must be one of {', '.join(MODALITIES)}, not {modality!r}",
-                     item["modality"].location, suggest(modality, set(MODALITIES)))
+        reader.error(
+            f"{label}: modality must be one of {', '.join(MODALITIES)}, not {modality!r}",
+            item["modality"].location,
+            suggest(modality, set(MODALITIES)),
+        )
     when = reader.text(item, "when")
     if when:
         try:
@@ -552,9 +567,16 @@ def _read_claim(reader: _Reader, item: Any, source: str, known: set[str], speake
         if statement:
             statements.append(statement)
     return Claim(
-        id=str(claim_id), document=source, quote=quote, attribution=attribution, modality=modality,
-        when=when, when_text=reader.text(item, "when_text"), statements=statements,
-        note=reader.text(item, "note"), location=item.location,
+        id=str(claim_id),
+        document=source,
+        quote=quote,
+        attribution=attribution,
+        modality=modality,
+        when=when,
+        when_text=reader.text(item, "when_text"),
+        statements=statements,
+        note=reader.text(item, "note"),
+        location=item.location,
     )
 
 

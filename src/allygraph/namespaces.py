@@ -14,8 +14,18 @@ OA = Namespace("http://www.w3.org/ns/oa#")
 NP = Namespace("http://www.nanopub.org/nschema#")
 
 PREFIXES = {
-    "ag": str(AG), "id": str(ID), "graph": str(GRAPH), "oa": str(OA), "np": str(NP), "prov": str(PROV),
-    "dct": str(DCTERMS), "skos": str(SKOS), "owl": str(OWL), "rdf": str(RDF), "rdfs": str(RDFS), "xsd": str(XSD),
+    "ag": str(AG),
+    "id": str(ID),
+    "graph": str(GRAPH),
+    "oa": str(OA),
+    "np": str(NP),
+    "prov": str(PROV),
+    "dct": str(DCTERMS),
+    "skos": str(SKOS),
+    "owl": str(OWL),
+    "rdf": str(RDF),
+    "rdfs": str(RDFS),
+    "xsd": str(XSD),
 }
 
 ONTOLOGY_GRAPH = GRAPH["ontology"]
@@ -23,6 +33,22 @@ SOURCES_GRAPH = GRAPH["sources"]
 ENTITIES_GRAPH = GRAPH["entities"]
 
 __all__ = [
-    "AG", "BASE", "DCTERMS", "ENTITIES_GRAPH", "GRAPH", "ID", "NP", "OA", "ONTOLOGY_GRAPH",
-    "ONTOLOGY_IRI", "OWL", "PREFIXES", "PROV", "RDF", "RDFS", "SKOS", "SOURCES_GRAPH", "XSD",
+    "AG",
+    "BASE",
+    "DCTERMS",
+    "ENTITIES_GRAPH",
+    "GRAPH",
+    "ID",
+    "NP",
+    "OA",
+    "ONTOLOGY_GRAPH",
+    "ONTOLOGY_IRI",
+    "OWL",
+    "PREFIXES",
+    "PROV",
+    "RDF",
+    "RDFS",
+    "SKOS",
+    "SOURCES_GRAPH",
+    "XSD",
 ]

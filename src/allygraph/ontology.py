@@ -68,9 +68,7 @@ def vocabulary(path: Path | None = None) -> Vocabulary:
     ns = str(AG)
 
     def local(kind: URIRef) -> frozenset[str]:
-        return frozenset(
-            str(s)[len(ns):] for s in graph.subjects(RDF.type, kind) if str(s).startswith(ns)
-        )
+        return frozenset(str(s)[len(ns) :] for s in graph.subjects(RDF.type, kind) if str(s).startswith(ns))
 
     datatype = local(OWL.DatatypeProperty)
     ranges = {

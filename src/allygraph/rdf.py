@@ -12,13 +12,27 @@ Named graphs:
 from __future__ import annotations
 
 from collections.abc import Iterator
+from pathlib import Path
 
 from rdflib import BNode, Dataset, Graph, Literal, URIRef
 from rdflib.term import Node
 
+from .errors import Location
 from .ledger import Claim, Entity, Ledger, Statement, Value, parse_date, parse_interval
 from .namespaces import (
-    AG, DCTERMS, ENTITIES_GRAPH, ID, NP, OA, ONTOLOGY_GRAPH, OWL, PROV, RDF, RDFS, SOURCES_GRAPH, XSD,
+    AG,
+    DCTERMS,
+    ENTITIES_GRAPH,
+    ID,
+    NP,
+    OA,
+    ONTOLOGY_GRAPH,
+    OWL,
+    PROV,
+    RDF,
+    RDFS,
+    SOURCES_GRAPH,
+    XSD,
 )
 from .ontology import core_ontology_path
 
@@ -131,10 +145,9 @@ def _sources(ledger: Ledger, g: Graph) -> None:
             g.add((selector, OA.end, Literal(passage.end)))
 
 
-def _location(ledger: Ledger, node: URIRef, location: object, g: Graph) -> None:
-    path, line = getattr(location, "path", ""), getattr(location, "line", 0)
-    g.add((node, AG.mediaFile, Literal(ledger.relpath(path) if hasattr(path, "relative_to") else str(path))))
-    g.add((node, AG.line, Literal(line)))
+def _location(ledger: Ledger, node: URIRef, location: Location, g: Graph) -> None:
+    g.add((node, AG.mediaFile, Literal(ledger.relpath(Path(location.path)))))
+    g.add((node, AG.line, Literal(location.line)))
 
 
 def _entity(ledger: Ledger, entity: Entity, g: Graph) -> None:
@@ -165,6 +178,7 @@ def _asserted(ledger: Ledger, s: Statement, subject: URIRef, *, mint) -> Iterato
         some = mint(s.object.text)
         yield subject, AG[s.predicate], some
         yield some, RDF.type, AG[s.object.text]
+        yield some, RDFS.label, Literal(f"some {s.object.text} (unnamed)")
     else:
         yield subject, AG[s.predicate], _object(ledger, s.object)
 
@@ -209,8 +223,7 @@ def _claim(ledger: Ledger, claim: Claim, dataset: Dataset) -> None:
         if claim.modality == "denied":
             triples = _denied(ledger, statement, subject)
         else:
-            triples = _asserted(ledger, statement, subject,
-                                mint=lambda _name: URIRef(f"{node}/some/{next(counter)}"))
+            triples = _asserted(ledger, statement, subject, mint=lambda _name: URIRef(f"{node}/some/{next(counter)}"))
         for triple in triples:
             assertion.add(triple)
 

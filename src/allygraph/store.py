@@ -49,8 +49,7 @@ def write_lock(out: Path) -> Iterator[None]:
         except BlockingIOError:
             holder = os.pread(fd, 32, 0).decode(errors="replace").strip() or "another process"
             raise StoreBusy(
-                f"the store in {out} is busy: a build by process {holder} is writing it; "
-                "wait for it to finish"
+                f"the store in {out} is busy: a build by process {holder} is writing it; wait for it to finish"
             ) from None
         os.ftruncate(fd, 0)
         os.pwrite(fd, str(os.getpid()).encode(), 0)

@@ -33,7 +33,7 @@ class Violation:
     path: str = ""
 
     def __str__(self) -> str:
-        where = f"{self.file}:{self.line}" if self.file else "(no file)"
+        where = (f"{self.file}:{self.line}" if self.line else self.file) or "(no file)"
         who = f"claim {self.claim}" if self.claim else _short(self.focus)
         text = f"{where}: {who}: {self.message}"
         if self.value:
@@ -105,6 +105,11 @@ def _violation(data: Graph, results: Graph, result: Node, shapes: Graph) -> Viol
     value = results.value(result, SH.value)
     path = results.value(result, SH.resultPath)
     claim, file, line = _locate(data, focus)
+    if isinstance(value, URIRef) and (not claim or not line):
+        # whole-graph and per-document checks report the offending node as the value
+        by_value = _locate(data, value)
+        if by_value[0] or (by_value[1] and not file):
+            claim, file, line = by_value
     return Violation(
         message=message,
         focus=str(focus),
@@ -144,12 +149,12 @@ def _claim_of(data: Graph, focus: URIRef) -> URIRef | None:
     prefix = str(ID["claim/"])
     if not str(focus).startswith(prefix):
         return None
-    claim = URIRef(prefix + str(focus)[len(prefix):].split("/", 1)[0])
+    claim = URIRef(prefix + str(focus)[len(prefix) :].split("/", 1)[0])
     return claim if (claim, NP.hasAssertion, None) in data else None
 
 
 def _short(iri: str) -> str:
     for prefix, ns in (("ag:", str(AG)), ("ags:", "https://w3id.org/allygraph/shapes#"), ("id:", str(ID))):
         if iri.startswith(ns):
-            return prefix + iri[len(ns):]
+            return prefix + iri[len(ns) :]
     return iri

@@ -7,7 +7,7 @@ aliases and duplicate keys are errors; every value remembers its line so errors 
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
 import yaml
 
@@ -62,7 +62,7 @@ def read_text(path: Path, *, max_bytes: int = MAX_FILE_BYTES) -> str:
 class _Loader(yaml.SafeLoader):
     """SafeLoader without implicit typing, and refusing aliases and anchors as they are composed."""
 
-    yaml_implicit_resolvers: dict[str, Any] = {}
+    yaml_implicit_resolvers: ClassVar[dict[str, Any]] = {}
 
     def compose_node(self, parent: Any, index: Any) -> Any:
         event = self.peek_event()

@@ -1,0 +1,475 @@
+"""Classification: for each relationship × definition × view, one of four outcomes, criterion by criterion,
+with the claims that support or contradict each criterion.
+
+Evidence. A view is a body of evidence: the claims its authors assert or deny in their own words
+(reported speech and hypotheticals are shown in explanations but are not evidence), plus the background
+(the ontology, the definitions, the entities). Views: `all`, `source:<document>` (every claim anchored
+in that document, copies included), `work:<id>` (all copies of a work, each claim once), `author:<id>`,
+and `scenario` (`all` plus the claims of an `--assume` file; with `--view V`, V plus them).
+
+Criterion status, from what an engine finds (open world unless stated):
+- holds: the evidence entails the criterion;
+- fails: the evidence entails its negation, or, with the world closed on the criterion's
+  `ag:closesWorldOn` properties (their known values are all of them), the negation follows;
+- contested: the evidence entails both (different sources disagree);
+- no evidence: neither.
+In the scenario view an assumption settles a criterion it bears on: evidence against it is listed as
+overridden, not as a contest.
+
+Outcome of a definition whose criteria are all required: does-not-meet if any criterion fails, else
+contested if any is contested, else meets if all hold, else undetermined. For a definition any of whose
+criteria suffices: meets if any holds, else contested if any is contested, else does-not-meet if all
+fail, else undetermined.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import defaultdict
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Protocol
+
+import pyoxigraph
+
+from .definitions import Classifier, Criterion, Definition, DefinitionSet, load_definitions
+from .errors import InputError
+from .namespaces import AG, DCTERMS, ENTITIES_GRAPH, GRAPH, ID, NP, ONTOLOGY_GRAPH, PROV, RDFS
+
+OUTCOMES = ("meets", "does-not-meet", "undetermined", "contested")
+STATUSES = ("holds", "fails", "no-evidence", "contested")
+AGR = "https://w3id.org/allygraph/results#"
+DEFINITIONS_GRAPH = GRAPH["definitions"]
+SCENARIO_GRAPH = GRAPH["scenario"]
+
+
+# ----------------------------------------------------------------------------------------------------
+# Claims and views
+# ----------------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ClaimInfo:
+    id: str
+    iri: str
+    assertion: str
+    modality: str
+    attribution: str  # "authorial" or "reportedSpeech"
+    work: str
+    author: str
+    documents: frozenset[str]
+    assumed: bool = False
+
+    @property
+    def is_evidence(self) -> bool:
+        return self.assumed or (self.modality in ("asserted", "denied") and self.attribution == "authorial")
+
+
+@dataclass(frozen=True)
+class View:
+    name: str
+    claims: tuple[ClaimInfo, ...]
+    assumed: tuple[ClaimInfo, ...] = ()
+
+    @property
+    def graphs(self) -> list[str]:
+        return [c.assertion for c in (*self.claims, *self.assumed)]
+
+
+_LOCAL = re.compile(r"[/#]([^/#]+)$")
+
+
+def _local(iri: str) -> str:
+    match = _LOCAL.search(iri)
+    return match.group(1) if match else iri
+
+
+def read_claims(store: pyoxigraph.Store) -> list[ClaimInfo]:
+    """Every claim in the store, with what views need to know about it."""
+    query = f"""
+        SELECT ?claim ?id ?assertion ?modality ?kind ?work ?author
+               (GROUP_CONCAT(DISTINCT ?docid; separator=' ') AS ?docs) WHERE {{
+          GRAPH ?head {{ ?claim <{NP.hasAssertion}> ?assertion }}
+          GRAPH ?pubinfo {{ ?claim <{AG.claimId}> ?id }}
+          GRAPH ?prov {{
+            ?assertion <{AG.modality}> ?modality ; <{AG.attributionKind}> ?kind ; <{AG.fromWork}> ?work .
+            OPTIONAL {{ ?assertion <{PROV.wasQuotedFrom}> ?doc }}
+          }}
+          OPTIONAL {{ GRAPH <{GRAPH["sources"]}> {{ ?work <{DCTERMS.creator}> ?author .
+                                                    ?doc <{DCTERMS.identifier}> ?docid }} }}
+        }} GROUP BY ?claim ?id ?assertion ?modality ?kind ?work ?author ORDER BY ?id"""
+    claims = []
+    for row in store.query(query):
+        claims.append(
+            ClaimInfo(
+                id=row["id"].value,
+                iri=row["claim"].value,
+                assertion=row["assertion"].value,
+                modality=_local(row["modality"].value),
+                attribution=_local(row["kind"].value),
+                work=_local(row["work"].value),
+                author=_local(row["author"].value) if row["author"] else "",
+                documents=frozenset(row["docs"].value.split()) if row["docs"] else frozenset(),
+            )
+        )
+    return claims
+
+
+def all_views(claims: list[ClaimInfo]) -> dict[str, View]:
+    """Every view the evidence allows: all, each source document, each work, each author."""
+    evidence = [c for c in claims if c.is_evidence]
+    views = {"all": View("all", tuple(evidence))}
+    groups: dict[str, list[ClaimInfo]] = defaultdict(list)
+    for claim in claims:  # every document, work and author gets a view, even one with no evidence
+        for doc in sorted(claim.documents):
+            groups[f"source:{doc}"]
+        groups[f"work:{claim.work}"]
+        groups[f"author:{claim.author}"]
+    for claim in evidence:
+        for doc in claim.documents:
+            groups[f"source:{doc}"].append(claim)
+        groups[f"work:{claim.work}"].append(claim)
+        groups[f"author:{claim.author}"].append(claim)
+    for name in sorted(groups):
+        views[name] = View(name, tuple(groups[name]))
+    return views
+
+
+def select_views(views: dict[str, View], wanted: Iterable[str] | None) -> dict[str, View]:
+    """The views named in `wanted` (all when None).
+
+    :raises InputError: for an unknown view name, listing the known ones.
+    """
+    if wanted is None:
+        return views
+    chosen = {}
+    for name in wanted:
+        if name not in views:
+            raise InputError(f"unknown view {name!r}; known: {', '.join(views)}")
+        chosen[name] = views[name]
+    return chosen
+
+
+# ----------------------------------------------------------------------------------------------------
+# Engines and statuses
+# ----------------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Finding:
+    """What an engine found for one criterion, relationship and view: claim-id sets, one per derivation."""
+
+    holds: tuple[frozenset[str], ...] = ()
+    fails: tuple[frozenset[str], ...] = ()
+    fails_closed: tuple[frozenset[str], ...] = ()
+
+
+Findings = dict[tuple[str, str, str], Finding]  # (view, relationship IRI, criterion IRI) -> finding
+
+
+class Engine(Protocol):
+    name: str
+
+    def evaluate(
+        self,
+        store: pyoxigraph.Store,
+        definitions: DefinitionSet,
+        views: dict[str, View],
+        background: list[str],
+        progress: Callable[[str], None],
+    ) -> Findings: ...
+
+
+@dataclass(frozen=True)
+class CriterionCheck:
+    criterion: Criterion
+    status: str
+    supporting: tuple[str, ...]
+    contradicting: tuple[str, ...]
+    overridden: tuple[str, ...] = ()
+
+    def as_json(self) -> dict[str, Any]:
+        return {
+            "criterion": self.criterion.name,
+            "label": self.criterion.label,
+            "status": self.status,
+            "evidence": sorted(set(self.supporting) | set(self.contradicting)),
+            "supporting": list(self.supporting),
+            "contradicting": list(self.contradicting),
+            **({"overridden": list(self.overridden)} if self.overridden else {}),
+        }
+
+
+def _claims(sets: Iterable[frozenset[str]]) -> tuple[str, ...]:
+    return tuple(sorted(set().union(*sets))) if sets else ()
+
+
+def check(criterion: Criterion, finding: Finding, assumed: frozenset[str] = frozenset()) -> CriterionCheck:
+    """The status of one criterion from an engine's finding (see the module docstring)."""
+    holds, fails = list(finding.holds), list(finding.fails)
+    overridden: tuple[str, ...] = ()
+    if assumed:
+        by_assumption_holds = [s for s in holds if s & assumed]
+        by_assumption_fails = [s for s in fails if s & assumed]
+        if by_assumption_holds and not by_assumption_fails:
+            overridden, fails = _claims(fails), []
+            holds = by_assumption_holds
+        elif by_assumption_fails and not by_assumption_holds:
+            overridden, holds = _claims(holds), []
+            fails = by_assumption_fails
+    if holds and fails:
+        return CriterionCheck(criterion, "contested", _claims(holds), _claims(fails), overridden)
+    if holds:
+        return CriterionCheck(criterion, "holds", _claims(holds), (), overridden)
+    if fails:
+        return CriterionCheck(criterion, "fails", (), _claims(fails), overridden)
+    if finding.fails_closed:
+        return CriterionCheck(criterion, "fails", (), _claims(finding.fails_closed), overridden)
+    return CriterionCheck(criterion, "no-evidence", (), (), overridden)
+
+
+def outcome(combination: str, statuses: list[str]) -> str:
+    """Combine criterion statuses into an outcome (see the module docstring).
+
+    >>> outcome("all", ["holds", "holds", "no-evidence"]), outcome("all", ["holds", "fails", "contested"])
+    ('undetermined', 'does-not-meet')
+    >>> outcome("any", ["fails", "holds"]), outcome("any", ["fails", "fails"])
+    ('meets', 'does-not-meet')
+    """
+    if combination == "all":
+        if "fails" in statuses:
+            return "does-not-meet"
+        if "contested" in statuses:
+            return "contested"
+        return "meets" if all(s == "holds" for s in statuses) else "undetermined"
+    if "holds" in statuses:
+        return "meets"
+    if "contested" in statuses:
+        return "contested"
+    return "does-not-meet" if all(s == "fails" for s in statuses) else "undetermined"
+
+
+@dataclass(frozen=True)
+class ClassifierResult:
+    classifier: Classifier
+    outcome: str
+    checks: tuple[CriterionCheck, ...]
+
+
+@dataclass(frozen=True)
+class Classification:
+    relationship: str
+    label: str
+    participants: tuple[str, ...]
+    definition: Definition
+    view: str
+    outcome: str
+    checks: tuple[CriterionCheck, ...]
+    also: tuple[ClassifierResult, ...] = ()
+    engine: str = ""
+
+    def as_json(self) -> dict[str, Any]:
+        return {
+            "relationship": self.relationship,
+            "label": self.label,
+            "participants": list(self.participants),
+            "definition": self.definition.name,
+            "view": self.view,
+            "outcome": self.outcome,
+            "criteria": [c.as_json() for c in self.checks],
+            "also": [
+                {
+                    "class": _local(a.classifier.iri),
+                    "label": a.classifier.label,
+                    "outcome": a.outcome,
+                    "criteria": [c.as_json() for c in a.checks],
+                }
+                for a in self.also
+            ],
+            "engine": self.engine,
+        }
+
+
+@dataclass(frozen=True)
+class Relationship:
+    iri: str
+    label: str
+    participants: tuple[str, ...]
+
+
+def read_relationships(store: pyoxigraph.Store) -> dict[str, Relationship]:
+    query = f"""
+        SELECT ?r ?label (GROUP_CONCAT(DISTINCT ?plabel; separator='\\u001f') AS ?ps) WHERE {{
+          GRAPH <{ENTITIES_GRAPH}> {{ ?r a ?type . ?r <{RDFS.label}> ?label .
+                                    OPTIONAL {{ ?r <{AG.hasParticipant}> ?p . ?p <{RDFS.label}> ?plabel }} }}
+          FILTER (?type IN (<{AG.Relationship}>, <{AG.Partnership}>))
+        }} GROUP BY ?r ?label ORDER BY ?r"""
+    found = {}
+    for row in store.query(query):
+        participants = tuple(sorted(row["ps"].value.split("\x1f"))) if row["ps"] and row["ps"].value else ()
+        found[row["r"].value] = Relationship(row["r"].value, row["label"].value, participants)
+    return found
+
+
+def mentioned(store: pyoxigraph.Store, view: View) -> set[str]:
+    """Relationships a view's claims mention (as subject or object of any statement)."""
+    if not view.graphs:
+        return set()
+    query = f"""SELECT DISTINCT ?r WHERE {{
+        GRAPH <{ENTITIES_GRAPH}> {{ ?r a ?t FILTER(?t IN (<{AG.Relationship}>, <{AG.Partnership}>)) }}
+        {{ GRAPH ?g {{ ?r ?p ?o }} }} UNION {{ GRAPH ?g {{ ?s ?p ?r }} }} }}"""
+    graphs = [pyoxigraph.NamedNode(g) for g in view.graphs]
+    return {row["r"].value for row in store.query(query, named_graphs=graphs, default_graph=[])}
+
+
+@dataclass
+class Result:
+    """Every classification computed in one run, with the views and definitions they cover."""
+
+    classifications: list[Classification] = field(default_factory=list)
+    views: dict[str, View] = field(default_factory=dict)
+    engine: str = ""
+
+    def as_json(self) -> list[dict[str, Any]]:
+        return [c.as_json() for c in self.classifications]
+
+
+def classify(
+    store: pyoxigraph.Store,
+    *,
+    definitions: DefinitionSet | None = None,
+    names: Iterable[str] | None = None,
+    views: Iterable[str] | None = None,
+    engine: str = "sparql",
+    assume: ClaimsBundle | None = None,
+    progress: Callable[[str], None] = lambda _m: None,
+) -> Result:
+    """Classify every relationship under the chosen definitions in the chosen views.
+
+    `store` holds a built ledger (and, with `assume`, the assumed claims, see :func:`with_assumptions`).
+
+    :raises InputError: for an unknown definition or view name.
+    """
+    definitions = definitions or load_definitions()
+    chosen = [definitions.get(n) for n in names] if names is not None else list(definitions.definitions.values())
+    claims = read_claims(store)
+    available = all_views([c for c in claims if not c.assumed])
+    assumed = tuple(c for c in claims if c.assumed)
+    if assume is not None or assumed:
+        base = list(views) if views is not None else ["all"]
+        picked = select_views(available, base)
+        selected = {
+            ("scenario" if name == "all" else f"scenario:{name}"): View(
+                "scenario" if name == "all" else f"scenario:{name}", view.claims, assumed
+            )
+            for name, view in picked.items()
+        }
+    else:
+        selected = select_views(available, views)
+    runner = _engine(engine)
+    background = [str(ONTOLOGY_GRAPH), str(DEFINITIONS_GRAPH), str(ENTITIES_GRAPH)]
+    if assumed:
+        background.append(str(SCENARIO_GRAPH))
+    findings = runner.evaluate(store, definitions, selected, background, progress)
+    relationships = read_relationships(store)
+    result = Result(views=selected, engine=runner.name)
+    assumed_ids = frozenset(c.id for c in assumed)
+    for view in selected.values():
+        in_view = set(relationships) if view.name in ("all", "scenario") else mentioned(store, view)
+        for r_iri in sorted(in_view):
+            relationship = relationships[r_iri]
+            for definition in chosen:
+                checks = tuple(
+                    check(c, findings.get((view.name, r_iri, str(c.iri)), Finding()), assumed_ids)
+                    for c in definition.criteria
+                )
+                also = tuple(
+                    ClassifierResult(a, outcome(a.combination, [k.status for k in ks]), ks)
+                    for a in definition.also
+                    for ks in [
+                        tuple(
+                            check(c, findings.get((view.name, r_iri, str(c.iri)), Finding()), assumed_ids)
+                            for c in a.criteria
+                        )
+                    ]
+                )
+                result.classifications.append(
+                    Classification(
+                        relationship=r_iri,
+                        label=relationship.label,
+                        participants=relationship.participants,
+                        definition=definition,
+                        view=view.name,
+                        outcome=outcome(definition.combination, [c.status for c in checks]),
+                        checks=checks,
+                        also=also,
+                        engine=runner.name,
+                    )
+                )
+    return result
+
+
+def _engine(name: str) -> Engine:
+    if name == "sparql":
+        from .sparqlengine import SparqlEngine
+
+        return SparqlEngine()
+    if name == "hermit":
+        from .hermit import HermitEngine
+
+        return HermitEngine()
+    raise InputError(f"unknown engine {name!r}; use hermit or sparql")
+
+
+# ----------------------------------------------------------------------------------------------------
+# Assumptions (--assume FILE)
+# ----------------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ClaimsBundle:
+    """Assumed claims compiled to N-Quads, ready to add to a copy of the store."""
+
+    nquads: bytes
+    ids: tuple[str, ...]
+
+
+def with_assumptions(store: pyoxigraph.Store, bundle: ClaimsBundle) -> pyoxigraph.Store:
+    """An in-memory copy of `store` with the assumed claims added (the store on disk is not touched)."""
+    memory = pyoxigraph.Store()
+    memory.load(store.dump(format=pyoxigraph.RdfFormat.N_QUADS), format=pyoxigraph.RdfFormat.N_QUADS)
+    memory.load(bundle.nquads, format=pyoxigraph.RdfFormat.N_QUADS)
+    return memory
+
+
+def definitions_nquads(definitions: DefinitionSet) -> bytes:
+    """The definition files' triples, for the definitions graph of the store."""
+    from rdflib import Dataset
+
+    dataset = Dataset()
+    target = dataset.graph(DEFINITIONS_GRAPH)
+    core = ID  # noqa: F841 - documents that entity IRIs never appear here
+    for triple in definitions.graph:
+        target.add(triple)
+    return dataset.serialize(format="nquads", encoding="utf-8")  # type: ignore[return-value]
+
+
+__all__ = [
+    "OUTCOMES",
+    "STATUSES",
+    "ClaimInfo",
+    "ClaimsBundle",
+    "Classification",
+    "CriterionCheck",
+    "Finding",
+    "Path",
+    "Result",
+    "View",
+    "all_views",
+    "check",
+    "classify",
+    "outcome",
+    "read_claims",
+    "with_assumptions",
+]

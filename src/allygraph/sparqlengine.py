@@ -1,0 +1,375 @@
+"""The SPARQL engine: definitions compiled from their OWL axioms into SPARQL that runs inside the store.
+
+For a criterion C and a relationship r in a view, three queries are compiled from C's expression tree
+and the ontology's axioms (tbox.py):
+
+- pos(C): r is entailed to be a C by the view's evidence (open world);
+- neg(C): r is entailed not to be a C (denials, disjointness, functional properties, distinct values);
+- neg(C) with the world closed on C's `ag:closesWorldOn` properties: their known values are all values.
+
+Every triple pattern that reads evidence is wrapped in `GRAPH ?gN`, so each solution names the claim
+graphs it used: the supporting (or contradicting) claims come straight out of the query. A view is the
+set of named graphs the query may read (background graphs plus the view's claim assertion graphs).
+No definition is written in SPARQL by hand.
+"""
+
+from __future__ import annotations
+
+import itertools
+from collections import defaultdict
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+
+import pyoxigraph
+from rdflib import URIRef
+
+from .definitions import And, AtLeast, Criterion, DefinitionSet, Expr, HasValue, Named, Not, OneOf, Or, Some, Top
+from .namespaces import AG, OWL, RDF
+from .reason import Finding, Findings, View
+from .tbox import TBox, analyse, one_of_members
+
+_NEVER = "{ FILTER(false) }"
+
+
+@dataclass(frozen=True)
+class Pattern:
+    text: str
+    graph_vars: tuple[str, ...]
+
+
+def _iri(iri: URIRef | str) -> str:
+    return f"<{iri}>"
+
+
+def _values(var: str, iris: Iterable[URIRef]) -> str:
+    members = " ".join(_iri(i) for i in sorted(iris))
+    return f"VALUES {var} {{ {members} }}" if members else "FILTER(false)"
+
+
+class Compiler:
+    """Compiles expression trees to SPARQL group patterns over a focus variable."""
+
+    def __init__(self, tbox: TBox, *, root_class: URIRef = AG.Relationship) -> None:
+        self.tbox = tbox
+        self.root_class = root_class
+        self._counter = itertools.count()
+
+    def fresh(self, prefix: str) -> str:
+        return f"?{prefix}{next(self._counter)}"
+
+    def _graph(self, triples: str) -> Pattern:
+        g = self.fresh("g")
+        return Pattern(f"{{ GRAPH {g} {{ {triples} }} }}", (g,))
+
+    # -- combinators -------------------------------------------------------------------------------
+
+    @staticmethod
+    def _join(parts: list[Pattern]) -> Pattern:
+        if not parts:
+            return Pattern("{ }", ())
+        return Pattern("{ " + " ".join(p.text for p in parts) + " }", tuple(v for p in parts for v in p.graph_vars))
+
+    @staticmethod
+    def _union(parts: list[Pattern]) -> Pattern:
+        parts = [p for p in parts if p.text != _NEVER]
+        if not parts:
+            return Pattern(_NEVER, ())
+        if len(parts) == 1:
+            return parts[0]
+        return Pattern(
+            "{ " + " UNION ".join(p.text for p in parts) + " }", tuple(v for p in parts for v in p.graph_vars)
+        )
+
+    # -- positive: the evidence entails x ∈ expr ---------------------------------------------------
+
+    def pos(self, expr: Expr, x: str, *, root: bool = False, stack: tuple[URIRef, ...] = ()) -> Pattern:
+        if isinstance(expr, Top):
+            return Pattern("{ }", ())
+        if isinstance(expr, Named):
+            return self._pos_named(expr.iri, x, root=root, stack=stack)
+        if isinstance(expr, And):
+            return self._join([self.pos(p, x, root=root, stack=stack) for p in expr.parts])
+        if isinstance(expr, Or):
+            return self._union([self.pos(p, x, root=root, stack=stack) for p in expr.parts])
+        if isinstance(expr, Not):
+            return self.neg(expr.part, x, closed=frozenset(), root=root, stack=stack)
+        if isinstance(expr, HasValue):
+            return self._graph(f"{x} {_iri(expr.prop)} {_iri(expr.value)} .")
+        if isinstance(expr, OneOf):
+            return Pattern(f"{{ {_values(x, expr.members)} }}", ())
+        if isinstance(expr, Some):
+            v = self.fresh("v")
+            edge = self._graph(f"{x} {_iri(expr.prop)} {v} .")
+            return self._join([edge, self.pos(expr.filler, v, stack=stack)])
+        if isinstance(expr, AtLeast):
+            return self._pos_at_least(expr, x, stack)
+        raise TypeError(expr)
+
+    def _pos_named(self, cls: URIRef, x: str, *, root: bool, stack: tuple[URIRef, ...]) -> Pattern:
+        if root and self.root_class in self.tbox.subclasses(cls):
+            return Pattern("{ }", ())  # every candidate is a relationship
+        subclasses = self.tbox.subclasses(cls)
+        t = self.fresh("t")
+        branches = [self._join([self._graph(f"{x} <{RDF.type}> {t} ."), Pattern(_values(t, subclasses), ())])]
+        individuals = sorted(i for i, types in self.tbox.types.items() if cls in types)
+        if individuals:  # the ontology's own individuals (longTerm, defencePledge, ...)
+            branches.append(Pattern(f"{{ {_values(x, individuals)} }}", ()))
+        for prop, domains in sorted(self.tbox.domain_of.items()):
+            if domains & subclasses:
+                branches.append(self._graph(f"{x} {_iri(prop)} [] ."))
+        for prop, ranges in sorted(self.tbox.range_of.items()):
+            if ranges & subclasses:
+                branches.append(self._graph(f"[] {_iri(prop)} {x} ."))
+        for sub in sorted(subclasses):
+            if sub in stack:
+                continue
+            members = one_of_members(self.tbox, sub)
+            if members is not None:
+                branches.append(Pattern(f"{{ {_values(x, members)} }}", ()))
+                continue
+            for definition in self.tbox.definitions.get(sub, ()):
+                if sub != cls and self._entails_named(definition, cls):
+                    continue  # sub ≡ P ⊓ ... with P ⊑ cls: P's own branch already finds these
+                branches.append(self.pos(definition, x, root=root, stack=(*stack, sub)))
+        return self._union(branches)
+
+    def _entails_named(self, expr: Expr, cls: URIRef) -> bool:
+        """True if `expr` is an intersection with a named part that is a subclass of `cls`."""
+        return isinstance(expr, And) and any(
+            isinstance(p, Named) and cls in self.tbox.superclasses(p.iri) for p in expr.parts
+        )
+
+    def _pos_at_least(self, expr: AtLeast, x: str, stack: tuple[URIRef, ...]) -> Pattern:
+        v = self.fresh("v")
+        inner = self._join([self._graph(f"{x} {_iri(expr.prop)} {v} ."), self.pos(expr.filler, v, stack=stack)])
+        gs = self.fresh("gs")
+        concat = _concat(inner.graph_vars)
+        return Pattern(
+            f"{{ SELECT {x} (GROUP_CONCAT(DISTINCT {concat}; separator=' ') AS {gs}) WHERE {inner.text} "
+            f"GROUP BY {x} HAVING (COUNT(DISTINCT {v}) >= {expr.count}) }}",
+            (gs,),
+        )
+
+    # -- negative: the evidence entails x ∉ expr ---------------------------------------------------
+
+    def neg(
+        self, expr: Expr, x: str, *, closed: frozenset[URIRef], root: bool = False, stack: tuple[URIRef, ...] = ()
+    ) -> Pattern:
+        if isinstance(expr, Top):
+            return Pattern(_NEVER, ())
+        if isinstance(expr, Named):
+            return self._neg_named(expr.iri, x, closed=closed, root=root, stack=stack)
+        if isinstance(expr, And):
+            return self._union([self.neg(p, x, closed=closed, root=root, stack=stack) for p in expr.parts])
+        if isinstance(expr, Or):
+            return self._join([self.neg(p, x, closed=closed, root=root, stack=stack) for p in expr.parts])
+        if isinstance(expr, Not):
+            return self.pos(expr.part, x, root=root, stack=stack)
+        if isinstance(expr, OneOf):
+            return Pattern(f"{{ {_values(x, self.tbox.distinct_from_all(expr.members))} }}", ())
+        if isinstance(expr, HasValue):
+            return self._neg_some(expr.prop, OneOf((expr.value,)), x, closed, stack, value=expr.value)
+        if isinstance(expr, Some):
+            return self._neg_some(expr.prop, expr.filler, x, closed, stack)
+        if isinstance(expr, AtLeast):
+            return self._neg_at_least(expr, x, closed, stack)
+        raise TypeError(expr)
+
+    def _neg_named(
+        self, cls: URIRef, x: str, *, closed: frozenset[URIRef], root: bool, stack: tuple[URIRef, ...]
+    ) -> Pattern:
+        branches: list[Pattern] = []
+        disjoint = self.tbox.disjoint_with(cls)
+        if disjoint:
+            t = self.fresh("t")
+            branches.append(self._join([self._graph(f"{x} <{RDF.type}> {t} ."), Pattern(_values(t, disjoint), ())]))
+        c, a = self.fresh("c"), self.fresh("a")
+        complement = self._graph(f"{x} <{RDF.type}> {c} . {c} <{OWL.complementOf}> {a} .")
+        branches.append(self._join([complement, Pattern(_values(a, self.tbox.superclasses(cls)), ())]))
+        if cls not in stack:
+            members = one_of_members(self.tbox, cls)
+            if members is not None:
+                branches.append(Pattern(f"{{ {_values(x, self.tbox.distinct_from_all(members))} }}", ()))
+            for definition in self.tbox.definitions.get(cls, ()):
+                branches.append(self.neg(definition, x, closed=closed, root=root, stack=(*stack, cls)))
+        return self._union(branches)
+
+    def _named_supers(self, expr: Expr) -> frozenset[URIRef]:
+        """Named classes every member of `expr` belongs to (for matching denied restrictions)."""
+        if isinstance(expr, Named):
+            return self.tbox.superclasses(expr.iri) | {OWL.Thing}
+        if isinstance(expr, And):
+            return frozenset().union(*(self._named_supers(p) for p in expr.parts))
+        if isinstance(expr, OneOf):
+            shared = frozenset.intersection(*(self.tbox.types_of(m) for m in expr.members))
+            return shared | {OWL.Thing}
+        return frozenset({OWL.Thing})
+
+    def _neg_some(
+        self,
+        prop: URIRef,
+        filler: Expr,
+        x: str,
+        closed: frozenset[URIRef],
+        stack: tuple[URIRef, ...],
+        *,
+        value: URIRef | None = None,
+    ) -> Pattern:
+        branches: list[Pattern] = []
+        # a denied claim: x ∈ ¬∃prop.D' with D ⊑ D'
+        c, r, d = self.fresh("c"), self.fresh("r"), self.fresh("d")
+        denial = self._graph(
+            f"{x} <{RDF.type}> {c} . {c} <{OWL.complementOf}> {r} . "
+            f"{r} <{OWL.onProperty}> {_iri(prop)} ; <{OWL.someValuesFrom}> {d} ."
+        )
+        branches.append(self._join([denial, Pattern(_values(d, self._named_supers(filler)), ())]))
+        if value is not None:  # a negative property assertion for exactly this value
+            n = self.fresh("n")
+            branches.append(
+                self._graph(
+                    f"{n} <{RDF.type}> <{OWL.NegativePropertyAssertion}> ; <{OWL.sourceIndividual}> {x} ; "
+                    f"<{OWL.assertionProperty}> {_iri(prop)} ; <{OWL.targetIndividual}> {_iri(value)} ."
+                )
+            )
+        if prop in self.tbox.functional:  # its one value is known not to be a D
+            v = self.fresh("v")
+            edge = self._graph(f"{x} {_iri(prop)} {v} .")
+            branches.append(self._join([edge, self.neg(filler, v, closed=frozenset(), stack=stack)]))
+        if prop in closed:  # every known value is not a D, and there is at least one
+            v, w = self.fresh("v"), self.fresh("v")
+            edge = self._graph(f"{x} {_iri(prop)} {v} .")
+            not_neg = self.neg(filler, w, closed=frozenset(), stack=stack)
+            branches.append(
+                Pattern(
+                    f"{{ {edge.text} FILTER NOT EXISTS {{ GRAPH ?gany {{ {x} {_iri(prop)} {w} . }} "
+                    f"FILTER NOT EXISTS {not_neg.text} }} }}",
+                    edge.graph_vars,
+                )
+            )
+        return self._union(branches)
+
+    def _neg_at_least(self, expr: AtLeast, x: str, closed: frozenset[URIRef], stack: tuple[URIRef, ...]) -> Pattern:
+        if expr.prop not in closed:
+            return Pattern(_NEVER, ())
+        v, count, gs = self.fresh("v"), self.fresh("n"), self.fresh("gs")
+        edge = self._graph(f"{x} {_iri(expr.prop)} {v} .")
+        negative = self.neg(expr.filler, v, closed=frozenset(), stack=stack)
+        return Pattern(
+            f"{{ SELECT {x} (SUM(IF(EXISTS {negative.text}, 0, 1)) AS {count}) "
+            f"(GROUP_CONCAT(DISTINCT STR({edge.graph_vars[0]}); separator=' ') AS {gs}) "
+            f"WHERE {{ {edge.text} }} GROUP BY {x} HAVING ({count} < {expr.count}) }}",
+            (gs,),
+        )
+
+
+def _concat(graph_vars: tuple[str, ...]) -> str:
+    if not graph_vars:
+        return "''"
+    return (
+        "CONCAT(" + ", ' ', ".join(f"COALESCE(STR({g}), '')" for g in graph_vars) + ")"
+        if len(graph_vars) > 1
+        else f"STR({graph_vars[0]})"
+    )
+
+
+# ----------------------------------------------------------------------------------------------------
+# Queries per criterion
+# ----------------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class CriterionQueries:
+    criterion: Criterion
+    pos: str
+    neg: str
+    neg_closed: str | None
+
+
+def compile_criterion(tbox: TBox, criterion: Criterion, candidates: str) -> CriterionQueries:
+    """The three SELECT queries for `criterion`; `candidates` is a pattern binding ?x to relationships."""
+    compiler = Compiler(tbox)
+
+    def select(pattern: Pattern) -> str:
+        projection = " ".join(("?x", *pattern.graph_vars))
+        return f"SELECT DISTINCT {projection} WHERE {{ {candidates} {pattern.text} }}"
+
+    pos = select(compiler.pos(criterion.expression, "?x", root=True))
+    neg = select(compiler.neg(criterion.expression, "?x", closed=frozenset(), root=True))
+    neg_closed = None
+    if criterion.closes:
+        neg_closed = select(compiler.neg(criterion.expression, "?x", closed=criterion.closes, root=True))
+    return CriterionQueries(criterion, pos, neg, neg_closed)
+
+
+def candidates_pattern(tbox: TBox) -> str:
+    """Binds ?x to every relationship typed in a background graph."""
+    return f"GRAPH ?gcand {{ ?x <{RDF.type}> ?xtype . }} {_values('?xtype', tbox.subclasses(AG.Relationship))}"
+
+
+Solutions = dict[URIRef, list[frozenset[str]]]  # relationship -> graph-name sets, one per solution
+
+
+def run(store: pyoxigraph.Store, query: str, graphs: list[str]) -> Solutions:
+    """Run a compiled query over the named graphs `graphs`; per relationship, the graphs each solution used."""
+    found: Solutions = defaultdict(list)
+    named = [pyoxigraph.NamedNode(g) for g in graphs]
+    results = store.query(query, named_graphs=named, default_graph=[])
+    variables = [v.value for v in results.variables]
+    for solution in results:
+        x = solution["x"]
+        used: set[str] = set()
+        for name in variables:
+            if name.startswith("g") and name != "gcand" and (value := solution[name]) is not None:
+                used.update(value.value.split())
+        found[URIRef(x.value)].append(frozenset(used))
+    return found
+
+
+class SparqlEngine:
+    """Runs the compiled queries inside the store, one set per view."""
+
+    name = "sparql"
+
+    def __init__(self) -> None:
+        self._cache: dict[int, tuple[object, list[CriterionQueries]]] = {}
+
+    def queries(self, definitions: DefinitionSet) -> list[CriterionQueries]:
+        key = id(definitions)
+        if key not in self._cache:
+            tbox = analyse(definitions.graph)
+            candidates = candidates_pattern(tbox)
+            compiled = [compile_criterion(tbox, c, candidates) for c in definitions.criteria().values()]
+            self._cache[key] = (definitions, compiled)
+        return self._cache[key][1]  # type: ignore[return-value]
+
+    def evaluate(
+        self,
+        store: pyoxigraph.Store,
+        definitions: DefinitionSet,
+        views: dict[str, View],
+        background: list[str],
+        progress: Callable[[str], None],
+    ) -> Findings:
+        compiled = self.queries(definitions)
+        claim_of = {g: c.id for v in views.values() for c in (*v.claims, *v.assumed) for g in [c.assertion]}
+        findings: Findings = {}
+        for number, view in enumerate(views.values(), start=1):
+            progress(f"SPARQL engine: view {view.name} ({number}/{len(views)})")
+            graphs = background + view.graphs
+            for queries in compiled:
+                key = str(queries.criterion.iri)
+                pos = run(store, queries.pos, graphs)
+                neg = run(store, queries.neg, graphs)
+                closed = run(store, queries.neg_closed, graphs) if queries.neg_closed else {}
+                for r in set(pos) | set(neg) | set(closed):
+                    findings[(view.name, str(r), key)] = Finding(
+                        holds=_to_claims(pos.get(r, []), claim_of),
+                        fails=_to_claims(neg.get(r, []), claim_of),
+                        fails_closed=_to_claims(closed.get(r, []), claim_of),
+                    )
+        return findings
+
+
+def _to_claims(solutions: list[frozenset[str]], claim_of: dict[str, str]) -> tuple[frozenset[str], ...]:
+    """Graph-name sets to claim-id sets (background graphs dropped), one per distinct derivation."""
+    return tuple(sorted({frozenset(claim_of[g] for g in used if g in claim_of) for used in solutions}, key=sorted))
