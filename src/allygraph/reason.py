@@ -318,8 +318,9 @@ def mentioned(store: pyoxigraph.Store, view: View) -> set[str]:
         return set()
     query = f"""SELECT DISTINCT ?r WHERE {{
         GRAPH <{ENTITIES_GRAPH}> {{ ?r a ?t FILTER(?t IN (<{AG.Relationship}>, <{AG.Partnership}>)) }}
-        {{ GRAPH ?g {{ ?r ?p ?o }} }} UNION {{ GRAPH ?g {{ ?s ?p ?r }} }} }}"""
-    graphs = [pyoxigraph.NamedNode(g) for g in view.graphs]
+        {{ GRAPH ?g {{ ?r ?p ?o }} }} UNION {{ GRAPH ?g {{ ?s ?p ?r }} }}
+        FILTER (?g != <{ENTITIES_GRAPH}>) }}"""
+    graphs = [pyoxigraph.NamedNode(g) for g in (str(ENTITIES_GRAPH), *view.graphs)]
     return {row["r"].value for row in store.query(query, named_graphs=graphs, default_graph=[])}
 
 

@@ -49,9 +49,8 @@ def _values(var: str, iris: Iterable[URIRef]) -> str:
 class Compiler:
     """Compiles expression trees to SPARQL group patterns over a focus variable."""
 
-    def __init__(self, tbox: TBox, *, root_class: URIRef = AG.Relationship) -> None:
+    def __init__(self, tbox: TBox) -> None:
         self.tbox = tbox
-        self.root_class = root_class
         self._counter = itertools.count()
 
     def fresh(self, prefix: str) -> str:
@@ -82,17 +81,17 @@ class Compiler:
 
     # -- positive: the evidence entails x ∈ expr ---------------------------------------------------
 
-    def pos(self, expr: Expr, x: str, *, root: bool = False, stack: tuple[URIRef, ...] = ()) -> Pattern:
+    def pos(self, expr: Expr, x: str, *, known: frozenset[URIRef] = frozenset(), stack: tuple[URIRef, ...] = ()) -> Pattern:
         if isinstance(expr, Top):
             return Pattern("{ }", ())
         if isinstance(expr, Named):
-            return self._pos_named(expr.iri, x, root=root, stack=stack)
+            return self._pos_named(expr.iri, x, known=known, stack=stack)
         if isinstance(expr, And):
-            return self._join([self.pos(p, x, root=root, stack=stack) for p in expr.parts])
+            return self._join([self.pos(p, x, known=known, stack=stack) for p in expr.parts])
         if isinstance(expr, Or):
-            return self._union([self.pos(p, x, root=root, stack=stack) for p in expr.parts])
+            return self._union([self.pos(p, x, known=known, stack=stack) for p in expr.parts])
         if isinstance(expr, Not):
-            return self.neg(expr.part, x, closed=frozenset(), root=root, stack=stack)
+            return self.neg(expr.part, x, closed=frozenset(), known=known, stack=stack)
         if isinstance(expr, HasValue):
             return self._graph(f"{x} {_iri(expr.prop)} {_iri(expr.value)} .")
         if isinstance(expr, OneOf):
@@ -100,14 +99,14 @@ class Compiler:
         if isinstance(expr, Some):
             v = self.fresh("v")
             edge = self._graph(f"{x} {_iri(expr.prop)} {v} .")
-            return self._join([edge, self.pos(expr.filler, v, stack=stack)])
+            return self._join([edge, self.pos(expr.filler, v, known=self._in_range(expr.prop), stack=stack)])
         if isinstance(expr, AtLeast):
             return self._pos_at_least(expr, x, stack)
         raise TypeError(expr)
 
-    def _pos_named(self, cls: URIRef, x: str, *, root: bool, stack: tuple[URIRef, ...]) -> Pattern:
-        if root and self.root_class in self.tbox.subclasses(cls):
-            return Pattern("{ }", ())  # every candidate is a relationship
+    def _pos_named(self, cls: URIRef, x: str, *, known: frozenset[URIRef], stack: tuple[URIRef, ...]) -> Pattern:
+        if known & self.tbox.subclasses(cls):
+            return Pattern("{ }", ())  # already known: a candidate is a relationship, a value is in the range
         subclasses = self.tbox.subclasses(cls)
         t = self.fresh("t")
         branches = [self._join([self._graph(f"{x} <{RDF.type}> {t} ."), Pattern(_values(t, subclasses), ())])]
@@ -130,8 +129,12 @@ class Compiler:
             for definition in self.tbox.definitions.get(sub, ()):
                 if sub != cls and self._entails_named(definition, cls):
                     continue  # sub ≡ P ⊓ ... with P ⊑ cls: P's own branch already finds these
-                branches.append(self.pos(definition, x, root=root, stack=(*stack, sub)))
+                branches.append(self.pos(definition, x, known=known, stack=(*stack, sub)))
         return self._union(branches)
+
+    def _in_range(self, prop: URIRef) -> frozenset[URIRef]:
+        """Classes every value of `prop` belongs to, by its declared range."""
+        return frozenset().union(*(self.tbox.superclasses(r) for r in self.tbox.range_of.get(prop, ())))
 
     def _entails_named(self, expr: Expr, cls: URIRef) -> bool:
         """True if `expr` is an intersection with a named part that is a subclass of `cls`."""
@@ -141,7 +144,8 @@ class Compiler:
 
     def _pos_at_least(self, expr: AtLeast, x: str, stack: tuple[URIRef, ...]) -> Pattern:
         v = self.fresh("v")
-        inner = self._join([self._graph(f"{x} {_iri(expr.prop)} {v} ."), self.pos(expr.filler, v, stack=stack)])
+        filler = self.pos(expr.filler, v, known=self._in_range(expr.prop), stack=stack)
+        inner = self._join([self._graph(f"{x} {_iri(expr.prop)} {v} ."), filler])
         gs = self.fresh("gs")
         concat = _concat(inner.graph_vars)
         return Pattern(
@@ -153,18 +157,18 @@ class Compiler:
     # -- negative: the evidence entails x ∉ expr ---------------------------------------------------
 
     def neg(
-        self, expr: Expr, x: str, *, closed: frozenset[URIRef], root: bool = False, stack: tuple[URIRef, ...] = ()
+        self, expr: Expr, x: str, *, closed: frozenset[URIRef], known: frozenset[URIRef] = frozenset(), stack: tuple[URIRef, ...] = ()
     ) -> Pattern:
         if isinstance(expr, Top):
             return Pattern(_NEVER, ())
         if isinstance(expr, Named):
-            return self._neg_named(expr.iri, x, closed=closed, root=root, stack=stack)
+            return self._neg_named(expr.iri, x, closed=closed, known=known, stack=stack)
         if isinstance(expr, And):
-            return self._union([self.neg(p, x, closed=closed, root=root, stack=stack) for p in expr.parts])
+            return self._union([self.neg(p, x, closed=closed, known=known, stack=stack) for p in expr.parts])
         if isinstance(expr, Or):
-            return self._join([self.neg(p, x, closed=closed, root=root, stack=stack) for p in expr.parts])
+            return self._join([self.neg(p, x, closed=closed, known=known, stack=stack) for p in expr.parts])
         if isinstance(expr, Not):
-            return self.pos(expr.part, x, root=root, stack=stack)
+            return self.pos(expr.part, x, known=known, stack=stack)
         if isinstance(expr, OneOf):
             return Pattern(f"{{ {_values(x, self.tbox.distinct_from_all(expr.members))} }}", ())
         if isinstance(expr, HasValue):
@@ -176,7 +180,7 @@ class Compiler:
         raise TypeError(expr)
 
     def _neg_named(
-        self, cls: URIRef, x: str, *, closed: frozenset[URIRef], root: bool, stack: tuple[URIRef, ...]
+        self, cls: URIRef, x: str, *, closed: frozenset[URIRef], known: frozenset[URIRef], stack: tuple[URIRef, ...]
     ) -> Pattern:
         branches: list[Pattern] = []
         disjoint = self.tbox.disjoint_with(cls)
@@ -191,7 +195,7 @@ class Compiler:
             if members is not None:
                 branches.append(Pattern(f"{{ {_values(x, self.tbox.distinct_from_all(members))} }}", ()))
             for definition in self.tbox.definitions.get(cls, ()):
-                branches.append(self.neg(definition, x, closed=closed, root=root, stack=(*stack, cls)))
+                branches.append(self.neg(definition, x, closed=closed, known=known, stack=(*stack, cls)))
         return self._union(branches)
 
     def _named_supers(self, expr: Expr) -> frozenset[URIRef]:
@@ -278,26 +282,34 @@ def _concat(graph_vars: tuple[str, ...]) -> str:
 
 
 @dataclass(frozen=True)
+class Query:
+    text: str
+    per_view: bool  # True when a smaller view can change a solution (closure, counting), not just drop it
+
+
+@dataclass(frozen=True)
 class CriterionQueries:
     criterion: Criterion
-    pos: str
-    neg: str
-    neg_closed: str | None
+    pos: Query
+    neg: Query
+    neg_closed: Query | None
 
 
 def compile_criterion(tbox: TBox, criterion: Criterion, candidates: str) -> CriterionQueries:
     """The three SELECT queries for `criterion`; `candidates` is a pattern binding ?x to relationships."""
     compiler = Compiler(tbox)
 
-    def select(pattern: Pattern) -> str:
+    def select(pattern: Pattern, *, closed: bool = False) -> Query:
         projection = " ".join(("?x", *pattern.graph_vars))
-        return f"SELECT DISTINCT {projection} WHERE {{ {candidates} {pattern.text} }}"
+        text = f"SELECT DISTINCT {projection} WHERE {{ {candidates} {pattern.text} }}"
+        return Query(text, per_view=closed or "GROUP BY" in pattern.text)
 
-    pos = select(compiler.pos(criterion.expression, "?x", root=True))
-    neg = select(compiler.neg(criterion.expression, "?x", closed=frozenset(), root=True))
+    root = tbox.superclasses(AG.Relationship)
+    pos = select(compiler.pos(criterion.expression, "?x", known=root))
+    neg = select(compiler.neg(criterion.expression, "?x", closed=frozenset(), known=root))
     neg_closed = None
     if criterion.closes:
-        neg_closed = select(compiler.neg(criterion.expression, "?x", closed=criterion.closes, root=True))
+        neg_closed = select(compiler.neg(criterion.expression, "?x", closed=criterion.closes, known=root), closed=True)
     return CriterionQueries(criterion, pos, neg, neg_closed)
 
 
@@ -309,11 +321,14 @@ def candidates_pattern(tbox: TBox) -> str:
 Solutions = dict[URIRef, list[frozenset[str]]]  # relationship -> graph-name sets, one per solution
 
 
-def run(store: pyoxigraph.Store, query: str, graphs: list[str]) -> Solutions:
-    """Run a compiled query over the named graphs `graphs`; per relationship, the graphs each solution used."""
+def run(store: pyoxigraph.Store, query: str, graphs: list[str] | None = None) -> Solutions:
+    """Run a compiled query over the named graphs `graphs` (default: all); per relationship, the graphs
+    each solution used."""
     found: Solutions = defaultdict(list)
-    named = [pyoxigraph.NamedNode(g) for g in graphs]
-    results = store.query(query, named_graphs=named, default_graph=[])
+    if graphs is None:
+        results = store.query(query)
+    else:
+        results = store.query(query, named_graphs=[pyoxigraph.NamedNode(g) for g in graphs], default_graph=[])
     variables = [v.value for v in results.variables]
     for solution in results:
         x = solution["x"]
@@ -350,26 +365,50 @@ class SparqlEngine:
         background: list[str],
         progress: Callable[[str], None],
     ) -> Findings:
+        """Monotone queries run once over every view's evidence, and each solution is kept in the views
+        that hold all the claim graphs it used; closure and counting queries run once per view."""
         compiled = self.queries(definitions)
-        claim_of = {g: c.id for v in views.values() for c in (*v.claims, *v.assumed) for g in [c.assertion]}
+        claim_of = {c.assertion: c.id for v in views.values() for c in (*v.claims, *v.assumed)}
+        allowed = set(background) | set(claim_of)
+        in_view = {name: set(view.graphs) for name, view in views.items()}
+        per_view: dict[tuple[str, str, str], list[frozenset[str]]] = defaultdict(list)  # (view, query, r)
+
+        def collect(label: str, query: Query) -> None:
+            if query.per_view:
+                for name, view in views.items():
+                    for r, sols in run(store, query.text, background + view.graphs).items():
+                        per_view[(name, label, str(r))].extend(sols)
+                return
+            for r, sols in run(store, query.text).items():
+                for sol in sols:
+                    if not sol <= allowed:
+                        continue  # read a graph that is no view's evidence (a hypothetical, say)
+                    used = {g for g in sol if g in claim_of}
+                    for name, graphs in in_view.items():
+                        if used <= graphs:
+                            per_view[(name, label, str(r))].append(sol)
+
+        for number, queries in enumerate(compiled, start=1):
+            progress(f"SPARQL engine: criterion {queries.criterion.name} ({number}/{len(compiled)})")
+            key = str(queries.criterion.iri)
+            collect(f"pos {key}", queries.pos)
+            collect(f"neg {key}", queries.neg)
+            if queries.neg_closed is not None:
+                collect(f"closed {key}", queries.neg_closed)
+
         findings: Findings = {}
-        for number, view in enumerate(views.values(), start=1):
-            progress(f"SPARQL engine: view {view.name} ({number}/{len(views)})")
-            graphs = background + view.graphs
-            for queries in compiled:
-                key = str(queries.criterion.iri)
-                pos = run(store, queries.pos, graphs)
-                neg = run(store, queries.neg, graphs)
-                closed = run(store, queries.neg_closed, graphs) if queries.neg_closed else {}
-                for r in set(pos) | set(neg) | set(closed):
-                    findings[(view.name, str(r), key)] = Finding(
-                        holds=_to_claims(pos.get(r, []), claim_of),
-                        fails=_to_claims(neg.get(r, []), claim_of),
-                        fails_closed=_to_claims(closed.get(r, []), claim_of),
-                    )
+        relationships_seen = {(view, r, label.split(" ", 1)[1]) for (view, label, r) in per_view}
+        for view, r, key in relationships_seen:
+            findings[(view, r, key)] = Finding(
+                holds=_to_claims(per_view.get((view, f"pos {key}", r), []), claim_of),
+                fails=_to_claims(per_view.get((view, f"neg {key}", r), []), claim_of),
+                fails_closed=_to_claims(per_view.get((view, f"closed {key}", r), []), claim_of),
+            )
         return findings
 
 
 def _to_claims(solutions: list[frozenset[str]], claim_of: dict[str, str]) -> tuple[frozenset[str], ...]:
-    """Graph-name sets to claim-id sets (background graphs dropped), one per distinct derivation."""
-    return tuple(sorted({frozenset(claim_of[g] for g in used if g in claim_of) for used in solutions}, key=sorted))
+    """Graph-name sets to claim-id sets (background graphs dropped), keeping only minimal derivations."""
+    sets = {frozenset(claim_of[g] for g in used if g in claim_of) for used in solutions}
+    minimal = [s for s in sets if not any(other < s for other in sets)]
+    return tuple(sorted(minimal, key=sorted))
