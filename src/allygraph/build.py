@@ -7,14 +7,17 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import pyoxigraph
 
 from . import store as stores
+from .definitions import DefinitionSet, load_definitions
 from .errors import ValidationFailed
 from .ledger import Ledger, load_ledger
 from .namespaces import ONTOLOGY_GRAPH, PREFIXES
 from .rdf import compile_ledger
+from .reason import OUTCOMES, classify, definitions_nquads, results_quads
 from .validate import Report, validate
 
 Progress = Callable[[str], None]
@@ -42,10 +45,10 @@ class _Stages:
         self.progress = progress
         self.seconds: dict[str, float] = {}
 
-    def run(self, name: str, label: str, func: Callable[[], object]) -> object:
+    def run(self, name: str, label: str, func: Callable[..., Any], *args: Any) -> Any:
         self.progress(f"{label} ...")
         started = time.perf_counter()
-        value = func()
+        value = func(*args)
         self.seconds[name] = time.perf_counter() - started
         self.progress(f"{label}: done in {self.seconds[name]:.2f} s")
         return value
@@ -54,17 +57,26 @@ class _Stages:
 def check(data: Path, *, progress: Progress = _quiet) -> tuple[Ledger, Report]:
     """Read, compile and validate the ledger in `data` without writing anything."""
     stages = _Stages(progress)
-    ledger: Ledger = stages.run("read", "reading the ledger", lambda: load_ledger(data))  # type: ignore[assignment]
+    ledger: Ledger = stages.run("read", "reading the ledger", load_ledger, data)
     dataset = compile_ledger(ledger)
-    report: Report = stages.run("validate", "validating (SHACL)", lambda: validate(dataset))  # type: ignore[assignment]
+    report: Report = stages.run("validate", "validating (SHACL)", validate, dataset)
     return ledger, report
 
 
-def build(data: Path, out: Path, *, progress: Progress = _quiet) -> BuildResult:
+def build(
+    data: Path,
+    out: Path,
+    *,
+    definitions: tuple[Path, ...] = (),
+    reason: bool = True,
+    progress: Progress = _quiet,
+) -> BuildResult:
     """Build the store and exports for the ledger in `data` into the output folder `out`.
 
     Nothing in `out` changes unless every stage succeeds: on any error or interruption the previous
-    store and exports stay exactly as they were.
+    store and exports stay exactly as they were. With `reason` (the default) every relationship is
+    classified under every definition (the bundled ones plus the files in `definitions`) in every view,
+    by the SPARQL engine, into the store's results graphs.
 
     :raises InputErrors: if a ledger file is malformed (nothing is written).
     :raises ValidationFailed: if the compiled graph violates a shape (nothing is written).
@@ -73,15 +85,16 @@ def build(data: Path, out: Path, *, progress: Progress = _quiet) -> BuildResult:
     stages = _Stages(progress)
     with stores.write_lock(out):
         stores.collect_garbage(out, keep={stores.current_generation(out)})
-        ledger: Ledger = stages.run("read", "reading the ledger", lambda: load_ledger(data))  # type: ignore[assignment]
-        dataset = stages.run("compile", f"compiling {len(ledger.claims)} claims to RDF", lambda: compile_ledger(ledger))
-        report: Report = stages.run("validate", "validating (SHACL)", lambda: validate(dataset))  # type: ignore[arg-type, assignment]
+        ledger: Ledger = stages.run("read", "reading the ledger", load_ledger, data)
+        defs = load_definitions(definitions)
+        dataset = stages.run("compile", f"compiling {len(ledger.claims)} claims to RDF", compile_ledger, ledger)
+        report: Report = stages.run("validate", "validating (SHACL)", validate, dataset)
         if not report.conforms:
             raise ValidationFailed(report)
         generation = stores.new_generation(out)
         try:
             nquads = dataset.serialize(format="nquads", encoding="utf-8")  # type: ignore[attr-defined]
-            quads, graphs = stages.run("store", "writing the store", lambda: _write(generation, nquads))  # type: ignore[misc]
+            quads, graphs = _write(generation, nquads, defs, reason, stages)
             stores.commit(out, generation)
         except BaseException:
             stores.discard(generation)
@@ -90,23 +103,45 @@ def build(data: Path, out: Path, *, progress: Progress = _quiet) -> BuildResult:
     return BuildResult(out, generation, len(ledger.claims), quads, graphs, report, stages.seconds)
 
 
-def _write(generation: Path, nquads: bytes) -> tuple[int, int]:
-    """Load N-Quads into a new store in `generation` and write the exports beside it."""
+def _write(
+    generation: Path, nquads: bytes, definitions: DefinitionSet, reason: bool, stages: _Stages
+) -> tuple[int, int]:
+    """Fill a new store in `generation` (claims, definitions, results) and write the exports beside it."""
     store = pyoxigraph.Store(str(generation / stores.STORE))
     try:
-        store.load(nquads, format=pyoxigraph.RdfFormat.N_QUADS)
-        store.flush()
-        store.dump(str(generation / "allygraph.trig"), format=pyoxigraph.RdfFormat.TRIG, prefixes=PREFIXES)
-        store.dump(str(generation / "allygraph.nq"), format=pyoxigraph.RdfFormat.N_QUADS)
-        store.dump(
-            str(generation / "ontology.ttl"),
-            format=pyoxigraph.RdfFormat.TURTLE,
-            from_graph=pyoxigraph.NamedNode(str(ONTOLOGY_GRAPH)),
-            prefixes=PREFIXES,
-        )
-        quads = len(store)
-        graphs = sum(1 for _ in store.named_graphs())
+        stages.run("store", "writing the store", _load, store, nquads, definitions)
+        if reason:
+            stages.run("reason", "classifying (SPARQL engine)", _reason, store, definitions, stages.progress)
+        return stages.run("export", "writing exports", _export, store, generation)
     finally:
         del store
         gc.collect()  # closes RocksDB before the generation is published
-    return quads, graphs
+
+
+def _load(store: pyoxigraph.Store, nquads: bytes, definitions: DefinitionSet) -> None:
+    store.load(nquads, format=pyoxigraph.RdfFormat.N_QUADS)
+    store.load(definitions_nquads(definitions), format=pyoxigraph.RdfFormat.N_QUADS)
+
+
+def _reason(store: pyoxigraph.Store, definitions: DefinitionSet, progress: Progress) -> None:
+    result = classify(store, definitions=definitions, engine="sparql", progress=progress)
+    store.extend(results_quads(result))
+    counts: dict[str, int] = {}
+    for c in result.classifications:
+        counts[c.outcome] = counts.get(c.outcome, 0) + 1
+    summary = ", ".join(f"{counts.get(o, 0)} {o}" for o in OUTCOMES)
+    progress(f"{len(result.classifications)} classifications in {len(result.views)} views: {summary}")
+
+
+def _export(store: pyoxigraph.Store, generation: Path) -> tuple[int, int]:
+    """Write the exports beside the store; the number of quads and of named graphs."""
+    store.flush()
+    store.dump(str(generation / "allygraph.trig"), format=pyoxigraph.RdfFormat.TRIG, prefixes=PREFIXES)
+    store.dump(str(generation / "allygraph.nq"), format=pyoxigraph.RdfFormat.N_QUADS)
+    store.dump(
+        str(generation / "ontology.ttl"),
+        format=pyoxigraph.RdfFormat.TURTLE,
+        from_graph=pyoxigraph.NamedNode(str(ONTOLOGY_GRAPH)),
+        prefixes=PREFIXES,
+    )
+    return len(store), sum(1 for _ in store.named_graphs())

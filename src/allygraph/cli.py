@@ -7,6 +7,7 @@ Exit codes: 0 success (the ledger conforms), 1 the ledger does not conform to th
 from __future__ import annotations
 
 import argparse
+import json
 import signal
 import sys
 from collections.abc import Callable, Sequence
@@ -14,22 +15,31 @@ from pathlib import Path
 from typing import NoReturn
 
 from . import __version__
+from .assume import load_assumptions
 from .build import build, check
+from .definitions import load_definitions
 from .errors import (
     EXIT_INPUT_ERROR,
     EXIT_INTERRUPTED,
     EXIT_NOT_CONFORMING,
     EXIT_OK,
     AllygraphError,
+    InputError,
     InputErrors,
 )
-from .project import find_project
+from .explain import claim_details, find_relationship, render
+from .project import Project, find_project
+from .reason import Result, classify, with_assumptions
+from .store import open_store
 
 WORKFLOW = """\
 workflow:
-  1. allygraph build        read the ledger (sources, entities, claims), validate it with SHACL,
-                            and write the store and exports (default: the bundled corpus -> ./build)
-  2. allygraph validate     the same checks without writing anything
+  1. allygraph build        read the ledger (sources, entities, claims), validate it with SHACL, classify
+                            every relationship, and write the store and exports
+                            (default: the bundled corpus -> ./build)
+     allygraph validate     the same checks without writing anything
+  2. allygraph classify     outcomes per relationship, definition and view (--assume FILE for a scenario)
+  3. allygraph explain R    the checklist behind one relationship's outcome, with the quotes
 
 exit codes: 0 ok, 1 does not conform to the shapes, 2 input or runtime error, 130 interrupted
 """
@@ -47,12 +57,79 @@ def _cmd_build(args: argparse.Namespace) -> int:
     project = find_project(args.project, out=args.out)
     if project.bundled and not args.quiet:
         _stderr(f"allygraph: no allygraph.toml here; building the bundled corpus into {project.out}")
-    result = build(project.data, project.out, progress=_progress(args))
+    result = build(
+        project.data,
+        project.out,
+        definitions=_definition_files(args, project),
+        reason=not args.no_reason,
+        progress=_progress(args),
+    )
     if not args.quiet:
         print(f"store: {project.out / 'store'}")
         for name in ("allygraph.trig", "allygraph.nq", "ontology.ttl"):
             print(f"export: {project.out / name}")
         print(f"{result.claims} claims, {result.quads} quads, {result.graphs} named graphs; conforms")
+    return EXIT_OK
+
+
+def _definition_files(args: argparse.Namespace, project: Project) -> tuple[Path, ...]:
+    return project.definitions + tuple(args.definitions or ())
+
+
+def _classify(args: argparse.Namespace, *, names: list[str] | None, views: list[str] | None) -> Result:
+    project = find_project(args.project)
+    definitions = load_definitions(_definition_files(args, project))
+    store = open_store(project.out)
+    if args.assume:
+        store = with_assumptions(store, load_assumptions(args.assume, store))
+    return classify(
+        store, definitions=definitions, names=names, views=views, engine=args.engine, progress=_progress(args)
+    ), store
+
+
+def _cmd_classify(args: argparse.Namespace) -> int:
+    result, _store = _classify(args, names=args.definition, views=args.view)
+    if args.format == "json":
+        print(json.dumps(result.as_json(), ensure_ascii=False, indent=1))
+        return EXIT_OK
+    marks = {"holds": "+", "fails": "-", "no-evidence": "?", "contested": "!"}
+    rows = [
+        ("relationship", "definition", "view", "outcome", "criteria (+ holds, - fails, ? no evidence, ! contested)")
+    ]
+    for c in result.classifications:
+        criteria = " ".join(f"{marks[k.status]}{k.criterion.name}" for k in c.checks)
+        rows.append((c.label, c.definition.name, c.view, c.outcome, criteria))
+    widths = [min(max(len(r[i]) for r in rows), 45) for i in range(4)]
+    for row in rows:
+        print("  ".join(cell[:w].ljust(w) for cell, w in zip(row[:4], widths, strict=True)) + "  " + row[4])
+    return EXIT_OK
+
+
+def _cmd_explain(args: argparse.Namespace) -> int:
+    project = find_project(args.project)
+    store = open_store(project.out)
+    relationship = find_relationship(store, args.relationship)
+    result, store = _classify(args, names=[args.definition], views=[args.view])
+    wanted = [c for c in result.classifications if c.relationship == relationship.iri]
+    if not wanted:
+        raise InputError(f"no claim in view {args.view!r} mentions {relationship.label}; try --view all")
+    ids = {
+        i
+        for c in wanted
+        for k in (*c.checks, *(k for a in c.also for k in a.checks))
+        for i in (*k.supporting, *k.contradicting, *k.overridden)
+    }
+    details = claim_details(store, ids)
+    if args.format == "json":
+        print(
+            json.dumps(
+                [{**c.as_json(), "claims": {i: details[i].as_json() for i in sorted(details)}} for c in wanted],
+                ensure_ascii=False,
+                indent=1,
+            )
+        )
+    else:
+        print("\n\n".join(render(c, details) for c in wanted))
     return EXIT_OK
 
 
@@ -86,9 +163,61 @@ def parser() -> argparse.ArgumentParser:
         p.add_argument("-q", "--quiet", action="store_true", help="print nothing but errors")
         return p
 
-    p = command("build", "compile, validate and store the ledger (atomically replaces the previous build)", _cmd_build)
+    def reasoning_options(p: argparse.ArgumentParser) -> None:
+        p.add_argument(
+            "--engine",
+            choices=("sparql", "hermit"),
+            default="sparql",
+            help="sparql (compiled from the OWL definitions, fast) or hermit (the reference "
+            "OWL reasoner, needs Java); default: sparql",
+        )
+        p.add_argument(
+            "--assume",
+            type=Path,
+            metavar="FILE",
+            help="a scenario file of hypothetical claims; views become scenario views",
+        )
+        p.add_argument(
+            "--definitions",
+            type=Path,
+            action="append",
+            metavar="FILE",
+            help="an extra definition file (Turtle); repeatable",
+        )
+        p.add_argument("--format", choices=("table", "json"), default="table")
+
+    p = command(
+        "build", "compile, validate, classify and store the ledger (atomically replaces the previous build)", _cmd_build
+    )
     p.add_argument("--out", type=Path, metavar="DIR", help="output folder (default: the project's, or ./build)")
+    p.add_argument("--no-reason", action="store_true", help="skip classification")
+    p.add_argument(
+        "--definitions",
+        type=Path,
+        action="append",
+        metavar="FILE",
+        help="an extra definition file (Turtle); repeatable",
+    )
     command("validate", "check the ledger against the SHACL shapes without writing anything", _cmd_validate)
+    p = command("classify", "classify relationships under each definition of alliance, in each view", _cmd_classify)
+    p.add_argument(
+        "--definition",
+        action="append",
+        metavar="D",
+        help="valdai, azizi, atop, cow-1, cow-2, cow-3, walt or your own; repeatable; default: all",
+    )
+    p.add_argument(
+        "--view",
+        action="append",
+        metavar="V",
+        help="all, source:<document>, work:<id>, author:<id>; repeatable; default: all views (with --assume: all)",
+    )
+    reasoning_options(p)
+    p = command("explain", "explain one relationship's outcome criterion by criterion, with the quotes", _cmd_explain)
+    p.add_argument("relationship", metavar="RELATIONSHIP", help="an entity id (iran-russia), IRI or label")
+    p.add_argument("--definition", default="valdai", metavar="D", help="default: valdai")
+    p.add_argument("--view", default="all", metavar="V", help="default: all")
+    reasoning_options(p)
     return top
 
 

@@ -20,6 +20,7 @@ class Project:
     data: Path
     out: Path
     bundled: bool = False
+    definitions: tuple[Path, ...] = ()  # the user's own definition files (Turtle)
 
 
 def find_project(start: Path | None = None, *, out: Path | None = None) -> Project:
@@ -49,4 +50,8 @@ def _read(config: Path, out: Path | None) -> Project:
     data = (root / settings.get("data", "data")).resolve()
     if not (data / "sources.yaml").is_file():
         raise InputError(f"data folder {data} has no sources.yaml", Location(config))
-    return Project(root, data, out or (root / settings.get("out", "build")).resolve())
+    definitions = tuple((root / d).resolve() for d in settings.get("definitions", []))
+    for path in definitions:
+        if not path.is_file():
+            raise InputError(f"definition file {path} does not exist", Location(config))
+    return Project(root, data, out or (root / settings.get("out", "build")).resolve(), definitions=definitions)

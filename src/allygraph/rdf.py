@@ -11,7 +11,7 @@ Named graphs:
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 
 from rdflib import BNode, Dataset, Graph, Literal, URIRef
@@ -74,6 +74,7 @@ def compile_ledger(ledger: Ledger, *, ontology: Graph | None = None) -> Dataset:
     onto = dataset.graph(ONTOLOGY_GRAPH)
     if ontology is None:
         onto.parse(core_ontology_path(), format="turtle")
+        onto.parse(core_ontology_path().with_name("results.ttl"), format="turtle")
     else:
         for triple in ontology:
             onto.add(triple)
@@ -152,25 +153,46 @@ def _location(ledger: Ledger, node: URIRef, location: Location, g: Graph) -> Non
 
 def _entity(ledger: Ledger, entity: Entity, g: Graph) -> None:
     node = entity_iri(ledger, entity.id)
-    for name in entity.types:
-        g.add((node, RDF.type, _AGENT_CLASSES.get(name, AG[name])))
-    g.add((node, RDFS.label, Literal(entity.label)))
-    g.add((node, DCTERMS.identifier, Literal(entity.id)))
+    for triple in entity_triples(lambda key: entity_iri(ledger, key), entity, node):
+        g.add(triple)
     _location(ledger, node, entity.location, g)
+
+
+def entity_triples(iri_of: IriOf, entity: Entity, node: URIRef) -> Iterator[tuple[Node, Node, Node]]:
+    """An entity's types, label, identifier and properties."""
+    for name in entity.types:
+        yield node, RDF.type, _AGENT_CLASSES.get(name, AG[name])
+    yield node, RDFS.label, Literal(entity.label)
+    yield node, DCTERMS.identifier, Literal(entity.id)
     for statement in entity.properties:
-        for triple in _asserted(ledger, statement, node, mint=lambda n: URIRef(f"{node}/some/{n}")):
-            g.add(triple)
+        yield from _asserted(iri_of, statement, node, mint=lambda n: URIRef(f"{node}/some/{n}"))
 
 
-def _object(ledger: Ledger, value: Value) -> Node:
+def assertion_triples(
+    iri_of: IriOf, statements: Iterable[Statement], modality: str, claim: URIRef
+) -> Iterator[tuple[Node, Node, Node]]:
+    """The content of a claim's assertion graph: its statements, negated if the claim denies them."""
+    counter = iter(range(1, 1_000_000))
+    for statement in statements:
+        subject = iri_of(statement.subject)
+        if modality == "denied":
+            yield from _denied(iri_of, statement, subject)
+        else:
+            yield from _asserted(iri_of, statement, subject, mint=lambda _name: URIRef(f"{claim}/some/{next(counter)}"))
+
+
+IriOf = Callable[[str], URIRef]
+
+
+def _object(iri_of: IriOf, value: Value) -> Node:
     if value.kind == "entity":
-        return entity_iri(ledger, value.text)
+        return iri_of(value.text)
     if value.kind in ("individual", "class"):
         return AG[value.text]
     return Literal(value.text, datatype=XSD[value.datatype]) if value.datatype else Literal(value.text)
 
 
-def _asserted(ledger: Ledger, s: Statement, subject: URIRef, *, mint) -> Iterator[tuple[Node, Node, Node]]:  # type: ignore[no-untyped-def]
+def _asserted(iri_of: IriOf, s: Statement, subject: URIRef, *, mint) -> Iterator[tuple[Node, Node, Node]]:  # type: ignore[no-untyped-def]
     """Triples stating `s` as true. A class in object position means 'some member of the class'."""
     if s.predicate == "a":
         yield subject, RDF.type, _AGENT_CLASSES.get(s.object.text, AG[s.object.text])
@@ -180,10 +202,10 @@ def _asserted(ledger: Ledger, s: Statement, subject: URIRef, *, mint) -> Iterato
         yield some, RDF.type, AG[s.object.text]
         yield some, RDFS.label, Literal(f"some {s.object.text} (unnamed)")
     else:
-        yield subject, AG[s.predicate], _object(ledger, s.object)
+        yield subject, AG[s.predicate], _object(iri_of, s.object)
 
 
-def _denied(ledger: Ledger, s: Statement, subject: URIRef) -> Iterator[tuple[Node, Node, Node]]:
+def _denied(iri_of: IriOf, s: Statement, subject: URIRef) -> Iterator[tuple[Node, Node, Node]]:
     """Triples stating `s` is false, in OWL 2: a class complement or a negative property assertion."""
     if s.predicate == "a" or s.object.kind == "class":
         complement = BNode()
@@ -203,7 +225,7 @@ def _denied(ledger: Ledger, s: Statement, subject: URIRef) -> Iterator[tuple[Nod
     yield negative, OWL.sourceIndividual, subject
     yield negative, OWL.assertionProperty, AG[s.predicate]
     target = OWL.targetValue if s.object.kind == "literal" else OWL.targetIndividual
-    yield negative, target, _object(ledger, s.object)
+    yield negative, target, _object(iri_of, s.object)
 
 
 def _claim(ledger: Ledger, claim: Claim, dataset: Dataset) -> None:
@@ -217,15 +239,8 @@ def _claim(ledger: Ledger, claim: Claim, dataset: Dataset) -> None:
     head.add((node, NP.hasPublicationInfo, graphs["pubinfo"]))
 
     assertion = dataset.graph(graphs["assertion"])
-    counter = iter(range(1, 1_000_000))
-    for statement in claim.statements:
-        subject = entity_iri(ledger, statement.subject)
-        if claim.modality == "denied":
-            triples = _denied(ledger, statement, subject)
-        else:
-            triples = _asserted(ledger, statement, subject, mint=lambda _name: URIRef(f"{node}/some/{next(counter)}"))
-        for triple in triples:
-            assertion.add(triple)
+    for triple in assertion_triples(lambda key: entity_iri(ledger, key), claim.statements, claim.modality, node):
+        assertion.add(triple)
 
     prov = dataset.graph(graphs["provenance"])
     subject = graphs["assertion"]

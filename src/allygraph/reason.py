@@ -28,10 +28,10 @@ import re
 from collections import defaultdict
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any, Protocol
 
 import pyoxigraph
+from rdflib import URIRef
 
 from .definitions import Classifier, Criterion, Definition, DefinitionSet, load_definitions
 from .errors import InputError
@@ -86,19 +86,21 @@ def _local(iri: str) -> str:
 
 
 def read_claims(store: pyoxigraph.Store) -> list[ClaimInfo]:
-    """Every claim in the store, with what views need to know about it."""
+    """Every claim in the store (and assumed claims in a scenario copy), with what views need."""
     query = f"""
-        SELECT ?claim ?id ?assertion ?modality ?kind ?work ?author
+        SELECT ?claim ?id ?assertion ?modality ?kind ?work ?author ?assumed
                (GROUP_CONCAT(DISTINCT ?docid; separator=' ') AS ?docs) WHERE {{
-          GRAPH ?head {{ ?claim <{NP.hasAssertion}> ?assertion }}
+          GRAPH ?head {{ ?claim <{NP.hasAssertion}> ?assertion
+                        OPTIONAL {{ ?claim a ?assumption FILTER(?assumption = <{AG.Assumption}>) }} }}
+          BIND (BOUND(?assumption) AS ?assumed)
           GRAPH ?pubinfo {{ ?claim <{AG.claimId}> ?id }}
           GRAPH ?prov {{
             ?assertion <{AG.modality}> ?modality ; <{AG.attributionKind}> ?kind ; <{AG.fromWork}> ?work .
             OPTIONAL {{ ?assertion <{PROV.wasQuotedFrom}> ?doc }}
           }}
-          OPTIONAL {{ GRAPH <{GRAPH["sources"]}> {{ ?work <{DCTERMS.creator}> ?author .
-                                                    ?doc <{DCTERMS.identifier}> ?docid }} }}
-        }} GROUP BY ?claim ?id ?assertion ?modality ?kind ?work ?author ORDER BY ?id"""
+          OPTIONAL {{ GRAPH ?wg {{ ?work <{DCTERMS.creator}> ?author }} }}
+          OPTIONAL {{ GRAPH ?dg {{ ?doc <{DCTERMS.identifier}> ?docid }} }}
+        }} GROUP BY ?claim ?id ?assertion ?modality ?kind ?work ?author ?assumed ORDER BY ?id"""
     claims = []
     for row in store.query(query):
         claims.append(
@@ -111,6 +113,7 @@ def read_claims(store: pyoxigraph.Store) -> list[ClaimInfo]:
                 work=_local(row["work"].value),
                 author=_local(row["author"].value) if row["author"] else "",
                 documents=frozenset(row["docs"].value.split()) if row["docs"] else frozenset(),
+                assumed=row["assumed"] is not None and row["assumed"].value == "true",
             )
         )
     return claims
@@ -372,7 +375,9 @@ def classify(
     background = [str(ONTOLOGY_GRAPH), str(DEFINITIONS_GRAPH), str(ENTITIES_GRAPH)]
     if assumed:
         background.append(str(SCENARIO_GRAPH))
-    findings = runner.evaluate(store, definitions, selected, background, progress)
+    criteria = list({c.iri: c for d in chosen for k in (d, *d.also) for c in k.criteria}.values())
+    progress(f"{runner.name} engine: {len(criteria)} criteria in {len(selected)} view(s)")
+    findings = runner.evaluate(store, definitions, criteria, selected, background, progress)
     relationships = read_relationships(store)
     result = Result(views=selected, engine=runner.name)
     assumed_ids = frozenset(c.id for c in assumed)
@@ -445,32 +450,102 @@ def with_assumptions(store: pyoxigraph.Store, bundle: ClaimsBundle) -> pyoxigrap
 
 
 def definitions_nquads(definitions: DefinitionSet) -> bytes:
-    """The definition files' triples, for the definitions graph of the store."""
-    from rdflib import Dataset
+    """The definition files' triples (not the core ontology's), for the store's definitions graph."""
+    from rdflib import Dataset, Graph
 
     dataset = Dataset()
     target = dataset.graph(DEFINITIONS_GRAPH)
-    core = ID  # noqa: F841 - documents that entity IRIs never appear here
-    for triple in definitions.graph:
-        target.add(triple)
+    for path in definitions.files:
+        if path.name != "allygraph.ttl":
+            graph = Graph()
+            graph.parse(path, format="turtle")
+            for triple in graph:
+                target.add(triple)
     return dataset.serialize(format="nquads", encoding="utf-8")  # type: ignore[return-value]
 
 
-__all__ = [
-    "OUTCOMES",
-    "STATUSES",
-    "ClaimInfo",
-    "ClaimsBundle",
-    "Classification",
-    "CriterionCheck",
-    "Finding",
-    "Path",
-    "Result",
-    "View",
-    "all_views",
-    "check",
-    "classify",
-    "outcome",
-    "read_claims",
-    "with_assumptions",
-]
+def results_graph_iri(definition: str, view: str) -> str:
+    """The named graph holding the results of one definition in one view."""
+    return f"{GRAPH}results/{definition}/{_slug(view)}"
+
+
+def _slug(view: str) -> str:
+    return view.replace(":", "/")
+
+
+def results_quads(result: Result) -> list[pyoxigraph.Quad]:
+    """Every classification as RDF (agr: vocabulary), one named graph per definition and view."""
+    from pyoxigraph import Literal, NamedNode, Quad
+
+    quads: list[pyoxigraph.Quad] = []
+    agr = {
+        name: NamedNode(AGR + name)
+        for name in (
+            "Classification",
+            "CriterionCheck",
+            "relationship",
+            "definition",
+            "definitionName",
+            "view",
+            "outcome",
+            "engine",
+            "check",
+            "criterion",
+            "status",
+            "supportedBy",
+            "contradictedBy",
+            "overriddenBy",
+            "alsoClassifiedAs",
+        )
+    }
+    rdf_type = NamedNode(RDF_TYPE)
+
+    def claim(claim_id: str) -> NamedNode:
+        return NamedNode(f"{ID}claim/{claim_id}")
+
+    def checks(node: NamedNode, items: tuple[CriterionCheck, ...], g: NamedNode) -> None:
+        for item in items:
+            check_node = NamedNode(f"{node.value}/{item.criterion.name}")
+            quads.append(Quad(node, agr["check"], check_node, g))
+            quads.append(Quad(check_node, rdf_type, agr["CriterionCheck"], g))
+            quads.append(Quad(check_node, agr["criterion"], NamedNode(str(item.criterion.iri)), g))
+            quads.append(Quad(check_node, agr["status"], NamedNode(AGR + _STATUS_IRI[item.status]), g))
+            for prop, ids in (
+                ("supportedBy", item.supporting),
+                ("contradictedBy", item.contradicting),
+                ("overriddenBy", item.overridden),
+            ):
+                quads.extend(Quad(check_node, agr[prop], claim(i), g) for i in ids)
+
+    def classification(
+        node: NamedNode, relationship: str, cls: URIRef, view: str, result_outcome: str, g: NamedNode
+    ) -> None:
+        quads.append(Quad(node, rdf_type, agr["Classification"], g))
+        quads.append(Quad(node, agr["relationship"], NamedNode(relationship), g))
+        quads.append(Quad(node, agr["definition"], NamedNode(str(cls)), g))
+        quads.append(Quad(node, agr["view"], Literal(view), g))
+        quads.append(Quad(node, agr["outcome"], NamedNode(AGR + _OUTCOME_IRI[result_outcome]), g))
+
+    for c in result.classifications:
+        g = NamedNode(results_graph_iri(c.definition.name, c.view))
+        node = NamedNode(f"{ID}result/{c.definition.name}/{_slug(c.view)}/{_local(c.relationship)}")
+        classification(node, c.relationship, c.definition.iri, c.view, c.outcome, g)
+        quads.append(Quad(node, agr["definitionName"], Literal(c.definition.name), g))
+        quads.append(Quad(node, agr["engine"], Literal(c.engine), g))
+        checks(node, c.checks, g)
+        for also in c.also:
+            also_node = NamedNode(f"{node.value}/also/{_local(also.classifier.iri)}")
+            quads.append(Quad(node, agr["alsoClassifiedAs"], also_node, g))
+            classification(also_node, c.relationship, also.classifier.iri, c.view, also.outcome, g)
+            checks(also_node, also.checks, g)
+    return quads
+
+
+RDF_TYPE = "http://www.w3.org/1999/02/22-rdf-syntax-ns#type"
+_OUTCOME_IRI = {
+    "meets": "meets",
+    "does-not-meet": "doesNotMeet",
+    "undetermined": "undetermined",
+    "contested": "contested",
+}
+_STATUS_IRI = {"holds": "holds", "fails": "fails", "no-evidence": "noEvidence", "contested": "contestedCriterion"}

@@ -81,7 +81,9 @@ class Compiler:
 
     # -- positive: the evidence entails x ∈ expr ---------------------------------------------------
 
-    def pos(self, expr: Expr, x: str, *, known: frozenset[URIRef] = frozenset(), stack: tuple[URIRef, ...] = ()) -> Pattern:
+    def pos(
+        self, expr: Expr, x: str, *, known: frozenset[URIRef] = frozenset(), stack: tuple[URIRef, ...] = ()
+    ) -> Pattern:
         if isinstance(expr, Top):
             return Pattern("{ }", ())
         if isinstance(expr, Named):
@@ -157,7 +159,13 @@ class Compiler:
     # -- negative: the evidence entails x ∉ expr ---------------------------------------------------
 
     def neg(
-        self, expr: Expr, x: str, *, closed: frozenset[URIRef], known: frozenset[URIRef] = frozenset(), stack: tuple[URIRef, ...] = ()
+        self,
+        expr: Expr,
+        x: str,
+        *,
+        closed: frozenset[URIRef],
+        known: frozenset[URIRef] = frozenset(),
+        stack: tuple[URIRef, ...] = (),
     ) -> Pattern:
         if isinstance(expr, Top):
             return Pattern(_NEVER, ())
@@ -361,13 +369,15 @@ class SparqlEngine:
         self,
         store: pyoxigraph.Store,
         definitions: DefinitionSet,
+        criteria: list[Criterion],
         views: dict[str, View],
         background: list[str],
         progress: Callable[[str], None],
     ) -> Findings:
         """Monotone queries run once over every view's evidence, and each solution is kept in the views
         that hold all the claim graphs it used; closure and counting queries run once per view."""
-        compiled = self.queries(definitions)
+        wanted = {c.iri for c in criteria}
+        compiled = [q for q in self.queries(definitions) if q.criterion.iri in wanted]
         claim_of = {c.assertion: c.id for v in views.values() for c in (*v.claims, *v.assumed)}
         allowed = set(background) | set(claim_of)
         in_view = {name: set(view.graphs) for name, view in views.items()}
@@ -388,8 +398,7 @@ class SparqlEngine:
                         if used <= graphs:
                             per_view[(name, label, str(r))].append(sol)
 
-        for number, queries in enumerate(compiled, start=1):
-            progress(f"SPARQL engine: criterion {queries.criterion.name} ({number}/{len(compiled)})")
+        for queries in compiled:
             key = str(queries.criterion.iri)
             collect(f"pos {key}", queries.pos)
             collect(f"neg {key}", queries.neg)
