@@ -66,13 +66,27 @@ class Index:
             return []
         end = len(self.text) if end is None else end
         found: list[Anchor] = []
+        stripped = quote.strip()
+        lead = len(stripped) - len(stripped.lstrip("".join(_IGNORED)))  # quote marks the quote starts with
+        trail = len(stripped) - len(stripped.rstrip("".join(_IGNORED)))
         at = self._norm.find(needle)
         while at != -1:
             first, last = self._offsets[at], self._offsets[at + len(needle) - 1] + 1
+            first, last = self._widen(first, last, lead, trail)
             if first >= start and last <= end:
                 found.append(self.anchor(first, last))
             at = self._norm.find(needle, at + 1)
         return found
+
+    def _widen(self, first: int, last: int, lead: int, trail: int) -> tuple[int, int]:
+        """Take in up to `lead`/`trail` quotation marks the quote has at its ends, if the text has them."""
+        for _ in range(lead):
+            if first > 0 and self.text[first - 1] in _IGNORED:
+                first -= 1
+        for _ in range(trail):
+            if last < len(self.text) and self.text[last] in _IGNORED:
+                last += 1
+        return first, last
 
     def anchor(self, start: int, end: int) -> Anchor:
         """The selectors for text[start:end]."""

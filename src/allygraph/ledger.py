@@ -403,6 +403,19 @@ def _read_entities(reader: _Reader, path: Path, agents: dict[str, Agent]) -> dic
                 if statement:
                     properties.append(statement)
         entities[key] = Entity(key, types, reader.text(item, "label"), properties, key.location)
+    codes: dict[int, Entity] = {}
+    for entity in entities.values():
+        for prop in entity.properties:
+            if prop.predicate == "cowCode":
+                code = int(prop.object.text)
+                if code in codes:
+                    first = codes[code]
+                    reader.error(
+                        f"entities {first.id!r} and {entity.id!r} have the same COW code {code} "
+                        f"(first at {first.location}); a state is one entity",
+                        prop.location,
+                    )
+                codes.setdefault(code, entity)
     return entities
 
 

@@ -76,6 +76,10 @@ def current_generation(out: Path) -> Path | None:
 
 def commit(out: Path, generation: Path) -> None:
     """Make `generation` current, atomically, then remove generations nobody needs."""
+    for name in LINKS:  # refuse before switching, so a refusal leaves the previous build current
+        link = out / name
+        if not link.is_symlink() and link.exists():
+            raise StoreError(f"{link} exists and is not allygraph's link; move it away")
     _fsync_tree(generation)
     previous = current_generation(out)
     tmp = out / f".current-{os.getpid()}"
@@ -87,14 +91,14 @@ def commit(out: Path, generation: Path) -> None:
     for name in LINKS:
         link = out / name
         if not link.is_symlink():
-            if link.exists():
-                raise StoreError(f"{link} exists and is not allygraph's link; move it away")
             link.symlink_to(f"{CURRENT}/{name}")
     collect_garbage(out, keep={generation, previous})
 
 
 def discard(generation: Path) -> None:
-    """Remove a generation that will never be committed."""
+    """Remove a generation that will never be committed (never the current one)."""
+    if current_generation(generation.parent) == generation:
+        return
     shutil.rmtree(generation, ignore_errors=True)
 
 

@@ -141,7 +141,8 @@ def _locate(data: Graph, focus: Node | None) -> tuple[str, str, int]:
     file = data.value(node, AG.mediaFile)
     line = data.value(node, AG.line)
     claim_id = str(data.value(claim, AG.claimId) or "") if claim else ""
-    return claim_id, str(file or ""), int(line.toPython()) if line is not None else 0
+    number = line.toPython() if line is not None else 0
+    return claim_id, str(file or ""), number if isinstance(number, int) else 0
 
 
 def _claim_of(data: Graph, focus: URIRef) -> URIRef | None:

@@ -94,8 +94,9 @@ def loads(text: str, path: Path | str = "<string>") -> Any:
     >>> doc["a"], doc["b"], doc["b"].location.line
     ('NO', '1.10', 2)
     """
-    loader = _Loader(text)
+    loader = None
     try:
+        loader = _Loader(text)  # PyYAML rejects control characters here already
         node = loader.get_single_node()
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
@@ -104,12 +105,17 @@ def loads(text: str, path: Path | str = "<string>") -> Any:
         if not problem.startswith("YAML"):
             problem = f"YAML syntax: {problem}"
         raise InputError(problem, Location(path, line, col)) from None
+    except yaml.reader.ReaderError as exc:
+        line = text.count("\n", 0, exc.position) + 1
+        column = exc.position - (text.rfind("\n", 0, exc.position) + 1) + 1
+        raise InputError(f"character {exc.character!r} is not allowed in YAML", Location(path, line, column)) from None
     except yaml.YAMLError as exc:
         raise InputError(f"YAML syntax: {exc}", Location(path)) from None
     except RecursionError:
         raise InputError(f"YAML nested too deeply (limit {MAX_DEPTH})", Location(path)) from None
     finally:
-        loader.dispose()
+        if loader is not None:
+            loader.dispose()
     if node is None:
         return None
     return _convert(node, path, 0)
