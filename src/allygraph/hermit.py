@@ -1,25 +1,25 @@
-"""The reference engine: the OWL definitions as written, decided by HermiT through owlready2.
+"""The reference engine: the OWL definitions as written, decided by HermiT.
 
-One reasoning world holds many renamed copies of the evidence, so a whole classification needs two
-reasoner runs (one JVM start each), not one per view or claim:
+HermiT is the one owlready2 bundles, driven by a small Java program (java/HermitDriver.java) that asks
+it only the questions needed: for each relationship and criterion C, is C entailed, is ¬C entailed?
+(owlready2's sync_reasoner realizes every class for every individual, which takes minutes here.)
+Each body of evidence is its own small ontology importing the ontology and definitions; one JVM answers
+for all of them, in two runs:
 
-1. the background alone, and each claim with the background it reaches: which criteria (and which
-   negated criteria, `¬C`) each claim entails on its own, for each relationship;
-2. each view's evidence together (open world), and the same with the world closed on the criteria's
-   `ag:closesWorldOn` properties (`r ∈ ∀p.{known values}`, owlready2's close_world, per relationship
-   that has known values). Claims whose single-claim results contradict each other are left out of
-   this run so the copy stays consistent; their disagreement was already recorded by run 1.
+1. the background alone, and each claim with the background: which criteria, and which negations,
+   each claim entails on its own (open world);
+2. each view's evidence together, open, and with the world closed on the criteria's `ag:closesWorldOn`
+   properties (every subject with known values gets `∀p.{those values}`, as owlready2's close_world
+   does). Claims whose single-claim results contradict each other are left out of this run, so its
+   copies stay consistent; their disagreement is already recorded by run 1.
 
-Named individuals are declared all different within a copy where counting needs it (at least two
-states). If a run is inconsistent all the same, the claims responsible are found by bisection and set
-aside with a warning, never a crash.
+Named individuals a criterion counts (participants, for "at least two states") are declared distinct.
+A copy that is inconsistent all the same yields no conclusions, never a crash.
 """
 
 from __future__ import annotations
 
-import contextlib
-import itertools
-import os
+import subprocess
 import tempfile
 from collections import defaultdict
 from collections.abc import Callable, Iterable
@@ -32,16 +32,14 @@ from rdflib.collection import Collection
 from rdflib.term import Node
 
 from .definitions import And as AndExpr
-from .definitions import AtLeast, Criterion, DefinitionSet, Expr, Not
+from .definitions import AtLeast, Criterion, DefinitionSet, Expr, HasValue, Named, Not, OneOf
 from .definitions import Or as OrExpr
 from .definitions import Some as SomeExpr
 from .errors import AllygraphError
 from .namespaces import AG, OWL, RDF
 from .reason import Finding, Findings, View
-from .tbox import analyse
+from .tbox import TBox, analyse
 
-NOT = "https://w3id.org/allygraph/reasoning#not-"
-_VOCABULARIES = (str(OWL), str(RDF), "http://www.w3.org/2000/01/rdf-schema#", "http://www.w3.org/2001/XMLSchema#")
 Triple = tuple[Node, Node, Node]
 
 
@@ -63,12 +61,14 @@ def _props(expr: Expr) -> set[URIRef]:
 
 @dataclass
 class _Copy:
-    """One renamed copy of some evidence in the reasoning world."""
+    """One body of evidence, reasoned over as its own ontology."""
 
     key: str
     claims: frozenset[str]
     triples: list[Triple] = field(default_factory=list)
     closed: frozenset[URIRef] = frozenset()
+    focus: frozenset[Node] = frozenset()  # the relationships to ask about
+    criteria: tuple[Criterion, ...] = ()  # the criteria to ask about
 
 
 class HermitEngine:
@@ -85,61 +85,59 @@ class HermitEngine:
     ) -> Findings:
         tbox_graph = definitions.graph
         tbox = analyse(tbox_graph)
-        terms = {s for s in tbox_graph.subjects() if isinstance(s, URIRef)} | {OWL.Thing, OWL.Nothing}
         back = _read_graphs(store, [g for g in background if g.endswith(("/entities", "/scenario"))])
         relationship_classes = tbox.subclasses(AG.Relationship)
         relationships = {s for s, o in back.subject_objects(RDF.type) if o in relationship_classes}
         claims = {c.id: c for v in views.values() for c in (*v.claims, *v.assumed)}
         assertions = {cid: _read_graphs(store, [c.assertion]) for cid, c in claims.items()}
         counting = {p for c in criteria for p in _counted(c.expression)}
+        reach = {r: _nodes(_relevant(list(back), {r})) | {r} for r in relationships}
+        everything = tuple(criteria)
 
-        # run 1: background alone, and each claim alone with the background it reaches
-        copies = [_Copy("bg", frozenset(), list(back))]
+        # run 1: the background alone, and each claim with the background, cut down to what the
+        # relationships reach (nothing else can bear on a criterion); asked only about the relationships
+        # the claim reaches
+        copies = [
+            _Copy(
+                "bg",
+                frozenset(),
+                _relevant(list(back), relationships),
+                focus=frozenset(relationships),
+                criteria=everything,
+            )
+        ]
         for cid, graph in sorted(assertions.items()):
-            copies.append(_Copy(f"c{len(copies)}", frozenset({cid}), _reach(back, graph) + list(graph)))
-        progress(f"hermit engine: run 1 of 2 ({len(copies)} copies: background and each claim)")
-        single = self._reason(tbox_graph, terms, criteria, copies, counting, relationships)
+            touched = _nodes(list(graph))
+            focus = frozenset(r for r in relationships if reach[r] & touched)
+            if focus:
+                triples = _relevant(list(back) + list(graph), set(focus))
+                copies.append(_Copy(f"c{len(copies)}", frozenset({cid}), triples, focus=focus, criteria=everything))
+        progress(f"hermit engine: run 1 of 2 ({len(copies)} bodies of evidence: background, each claim)")
+        single = _run(tbox_graph, copies, counting)
 
-        conflicted = _conflicts(single, copies, criteria)
-        # run 2: each view together, open and closed
+        # run 2: each view's evidence together, open and closed, asked about the relationships it mentions
+        conflicted = _conflicts(single, copies)
         groups = _closure_groups(criteria)
         copies2: list[_Copy] = []
         for view in views.values():
             members = frozenset(c.id for c in (*view.claims, *view.assumed)) - conflicted
-            triples = list(back) + [t for cid in sorted(members) for t in assertions[cid]]
-            copies2.append(_Copy(f"v{len(copies2)}", members, triples))
+            mentioned = frozenset(
+                r for r in relationships if any(_mentions(assertions[c.id], r) for c in (*view.claims, *view.assumed))
+            )
+            focus = frozenset(relationships) if view.name in ("all", "scenario") else mentioned
+            triples = _relevant(list(back) + [t for cid in sorted(members) for t in assertions[cid]], set(focus))
+            copies2.append(_Copy(f"v{len(copies2)}", members, triples, focus=focus, criteria=everything))
             for closed in groups:
-                copies2.append(_Copy(f"v{len(copies2)}", members, triples, closed=closed))
-        progress(f"hermit engine: run 2 of 2 ({len(copies2)} copies: each view, open and closed)")
-        joint = self._reason(tbox_graph, terms, criteria, copies2, counting, relationships)
+                which = tuple(c for c in criteria if c.closes and c.closes <= closed)
+                copies2.append(_Copy(f"v{len(copies2)}", members, triples, closed=closed, focus=focus, criteria=which))
+        progress(f"hermit engine: run 2 of 2 ({len(copies2)} bodies of evidence: each view, open and closed)")
+        joint = _run(tbox_graph, copies2, counting)
 
         return _findings(views, criteria, relationships, copies, single, copies2, joint, assertions)
 
-    # ------------------------------------------------------------------------------------------------
 
-    def _reason(
-        self,
-        tbox: Graph,
-        terms: set[Node],
-        criteria: list[Criterion],
-        copies: list[_Copy],
-        counting: set[URIRef],
-        relationships: set[Node],
-    ) -> dict[str, dict[tuple[str, str], bool]]:
-        """Membership of each copy's relationships in each criterion and its negation, by copy key."""
-        try:
-            return _run(tbox, terms, criteria, copies, counting, relationships)
-        except _Inconsistent:
-            if len(copies) == 1:
-                return {copies[0].key: {}}
-            middle = len(copies) // 2
-            left = self._reason(tbox, terms, criteria, copies[:middle], counting, relationships)
-            right = self._reason(tbox, terms, criteria, copies[middle:], counting, relationships)
-            return {**left, **right}
-
-
-class _Inconsistent(Exception):
-    pass
+def _nodes(triples: Iterable[Triple]) -> set[Node]:
+    return {n for t in triples for n in (t[0], t[2]) if isinstance(n, URIRef)}
 
 
 def _counted(expr: Expr) -> set[URIRef]:
@@ -181,129 +179,122 @@ def _read_graphs(store: pyoxigraph.Store, graphs: Iterable[str]) -> Graph:
     return graph
 
 
-def _reach(back: Graph, claim: Graph) -> list[Triple]:
-    """Background triples about the individuals a claim mentions, and what those reach in turn."""
-    todo = [n for t in claim for n in (t[0], t[2]) if not isinstance(n, (BNode,)) and isinstance(n, URIRef)]
+def _relevant(triples: list[Triple], relationships: set[Node]) -> list[Triple]:
+    """The triples reachable from the relationships (following subject -> object, and class expressions),
+    with the negative property assertions about anything reached."""
+    outgoing: dict[Node, list[Triple]] = defaultdict(list)
+    negatives: dict[Node, list[Node]] = defaultdict(list)
+    for t in triples:
+        outgoing[t[0]].append(t)
+        if t[1] == OWL.sourceIndividual:
+            negatives[t[2]].append(t[0])
     seen: set[Node] = set()
+    todo = [r for r in relationships if r in outgoing]
     out: list[Triple] = []
     while todo:
         node = todo.pop()
         if node in seen:
             continue
         seen.add(node)
-        for p, o in back.predicate_objects(node):
-            out.append((node, p, o))
-            if isinstance(o, URIRef) and p != RDF.type:
-                todo.append(o)
+        todo.extend(negatives.get(node, ()))
+        for t in outgoing.get(node, ()):
+            out.append(t)
+            if isinstance(t[2], (URIRef, BNode)):
+                todo.append(t[2])
     return out
 
 
-def _rename(node: Node, key: str, terms: set[Node]) -> Node:
-    if isinstance(node, BNode):
-        return BNode(f"{node}{key}")
-    if isinstance(node, URIRef) and node not in terms and not node.startswith(_VOCABULARIES):
-        return URIRef(f"{node}__{key}")
-    return node
+DRIVER = Path(__file__).resolve().parent / "java" / "HermitDriver.java"
+TBOX_IRI = URIRef("urn:allygraph:tbox")
+TIMEOUT = 600.0  # seconds for one reasoner run
 
 
-def _run(
-    tbox: Graph,
-    terms: set[Node],
-    criteria: list[Criterion],
-    copies: list[_Copy],
-    counting: set[URIRef],
-    relationships: set[Node],
-) -> dict[str, dict[tuple[str, str], bool]]:
-    import owlready2
+def _run(tbox: Graph, copies: list[_Copy], counting: set[URIRef]) -> dict[str, dict[tuple[str, str], bool]]:
+    """Ask HermiT, for every relationship of every copy, which criteria (and negated criteria) it entails.
 
-    world_graph = Graph()
-    for triple in tbox:
-        world_graph.add(triple)
-    for criterion in criteria:  # not-C ≡ Relationship ⊓ ¬C: only relationships are worth realizing
-        complement, both, members = BNode(), BNode(), BNode()
-        world_graph.add((URIRef(NOT + criterion.name), RDF.type, OWL.Class))
-        world_graph.add((URIRef(NOT + criterion.name), OWL.equivalentClass, both))
-        world_graph.add((both, RDF.type, OWL.Class))
-        Collection(world_graph, members, [AG.Relationship, complement])
-        world_graph.add((both, OWL.intersectionOf, members))
-        world_graph.add((complement, RDF.type, OWL.Class))
-        world_graph.add((complement, OWL.complementOf, criterion.iri))
-    for copy in copies:
-        # literals play no part in the definitions, and HermiT rejects dates (not OWL 2 datatypes)
-        renamed = [
-            (_rename(s, copy.key, terms), p, _rename(o, copy.key, terms))
-            for s, p, o in copy.triples
-            if not isinstance(o, Literal)
-        ]
-        for triple in renamed:
-            world_graph.add(triple)  # type: ignore[arg-type]
-        distinct = sorted({t[2] for t in renamed if t[1] in counting and isinstance(t[2], URIRef)})
-        if len(distinct) > 1:
-            node, head = BNode(), BNode()
-            world_graph.add((node, RDF.type, OWL.AllDifferent))
-            Collection(world_graph, head, distinct)
-            world_graph.add((node, OWL.distinctMembers, head))
-        for prop in sorted(copy.closed):
-            values: dict[Node, list[Node]] = defaultdict(list)
-            for s, p, o in renamed:
-                if p == prop:
-                    values[s].append(o)
-            for subject, objects in values.items():
-                restriction, one_of, members = BNode(), BNode(), BNode()
-                world_graph.add((subject, RDF.type, restriction))
-                world_graph.add((restriction, RDF.type, OWL.Restriction))
-                world_graph.add((restriction, OWL.onProperty, prop))
-                world_graph.add((restriction, OWL.allValuesFrom, one_of))
-                world_graph.add((one_of, RDF.type, OWL.Class))
-                Collection(world_graph, members, sorted(set(objects)))
-                world_graph.add((one_of, OWL.oneOf, members))
+    Each copy is its own small ontology importing the TBox; one JVM answers for all of them.
+    """
+    from .profile import ProfileCheckError, hermit_jar, java_executable
 
-    fd, path = tempfile.mkstemp(prefix="allygraph-hermit-", suffix=".nt")
-    os.close(fd)
-    world = owlready2.World()
     try:
-        world_graph.serialize(path, format="nt", encoding="utf-8")
-        onto = world.get_ontology(Path(path).as_uri()).load()
+        java, jar = java_executable(), hermit_jar()
+    except ProfileCheckError as exc:
+        raise ReasonerError(f"{exc}; or use --engine sparql") from None
+    members: dict[str, dict[tuple[str, str], bool]] = {c.key: {} for c in copies}
+    with tempfile.TemporaryDirectory(prefix="allygraph-hermit-") as tmp:
+        job = Path(tmp)
+        merged = Graph()  # one ontology header only, so the copies' import resolves to it
+        headers = set(tbox.subjects(RDF.type, OWL.Ontology))
+        for triple in tbox:
+            if triple[0] not in headers:
+                merged.add(triple)
+        merged.add((TBOX_IRI, RDF.type, OWL.Ontology))
+        merged.serialize(job / "tbox.nt", format="nt", encoding="utf-8")
+        queries: list[str] = []
+        for copy in copies:
+            graph = _copy_graph(copy, counting)
+            present = {s for s in graph.subjects() if s in copy.focus}
+            if not present or not copy.criteria:
+                continue
+            graph.serialize(job / f"{copy.key}.nt", format="nt", encoding="utf-8")
+            queries += [f"{copy.key}\t{r}\t{c.iri}" for r in sorted(present) for c in copy.criteria]
+        (job / "queries.tsv").write_text("\n".join(queries) + "\n", encoding="utf-8")
+        command = [java, f"-Xmx{JAVA_MEMORY_MB}m", "-cp", str(jar), str(DRIVER), str(job)]
         try:
-            with onto:
-                owlready2.sync_reasoner_hermit(world, infer_property_values=False, debug=0)
-        except owlready2.OwlReadyInconsistentOntologyError:
-            raise _Inconsistent() from None
-        except owlready2.OwlReadyJavaError as exc:
-            raise ReasonerError(f"HermiT failed: {str(exc).strip()[-500:]}") from None
-        except FileNotFoundError as exc:
-            raise ReasonerError(f"cannot run Java for HermiT ({exc}); install Java or use --engine sparql") from None
-        members: dict[str, dict[tuple[str, str], bool]] = {c.key: {} for c in copies}
-        suffixes = {f"__{c.key}": c.key for c in copies}
-        for criterion in criteria:
-            for label, iri in (("pos", str(criterion.iri)), ("neg", NOT + criterion.name)):
-                cls = world[iri]
-                if cls is None:
-                    continue
-                for individual in cls.instances(world=world):
-                    base, sep, key = individual.iri.rpartition("__")
-                    if sep and f"__{key}" in suffixes and URIRef(base) in relationships:
-                        members[key][(label + " " + str(criterion.iri), base)] = True
-        return members
-    finally:
-        world.close()
-        with contextlib.suppress(FileNotFoundError):
-            os.unlink(path)
-        _remove_owlready_leftovers()
+            done = subprocess.run(command, capture_output=True, text=True, timeout=TIMEOUT, check=False)
+        except subprocess.TimeoutExpired:
+            raise ReasonerError(f"HermiT did not finish within {TIMEOUT:.0f} s; use --engine sparql") from None
+        if done.returncode != 0:
+            raise ReasonerError(f"HermiT failed: {done.stderr.strip()[-800:]}")
+    for line in done.stdout.splitlines():
+        key, individual, cls, answer = line.split("\t")
+        if answer == "inconsistent":
+            members[key] = {("inconsistent", ""): True}
+            continue
+        if answer in ("holds", "both"):
+            members[key][(f"pos {cls}", individual)] = True
+        if answer in ("fails", "both"):
+            members[key][(f"neg {cls}", individual)] = True
+    return members
 
 
-def _remove_owlready_leftovers() -> None:
-    """owlready2 leaves a dump of the world in the temp folder when the ontology is inconsistent."""
-    folder = Path(tempfile.gettempdir())
-    for leftover in itertools.chain(folder.glob("tmp*.owl"), folder.glob("tmp*.nt")):
-        with contextlib.suppress(OSError):
-            if leftover.stat().st_size and leftover.read_bytes()[:200].find(b"allygraph") >= 0:
-                leftover.unlink()
+JAVA_MEMORY_MB = 2000
 
 
-def _conflicts(
-    single: dict[str, dict[tuple[str, str], bool]], copies: list[_Copy], criteria: list[Criterion]
-) -> frozenset[str]:
+def _copy_graph(copy: _Copy, counting: set[URIRef]) -> Graph:
+    """A copy as an ontology importing the TBox: its triples (no literals: the definitions use none, and
+    HermiT rejects dates), the individuals it counts declared distinct, and its closure axioms."""
+    graph = Graph()
+    node = URIRef(f"urn:allygraph:copy:{copy.key}")
+    graph.add((node, RDF.type, OWL.Ontology))
+    graph.add((node, OWL.imports, TBOX_IRI))
+    triples = [t for t in copy.triples if not isinstance(t[2], Literal)]
+    for triple in triples:
+        graph.add(triple)
+    distinct = sorted({t[2] for t in triples if t[1] in counting and isinstance(t[2], URIRef)})
+    if len(distinct) > 1:
+        head, all_different = BNode(), BNode()
+        graph.add((all_different, RDF.type, OWL.AllDifferent))
+        Collection(graph, head, distinct)
+        graph.add((all_different, OWL.distinctMembers, head))
+    for prop in sorted(copy.closed):
+        values: dict[Node, set[Node]] = defaultdict(set)
+        for s, p, o in triples:
+            if p == prop:
+                values[s].add(o)
+        for subject, objects in values.items():  # subject ∈ ∀prop.{its known values}
+            restriction, one_of, members = BNode(), BNode(), BNode()
+            graph.add((subject, RDF.type, restriction))
+            graph.add((restriction, RDF.type, OWL.Restriction))
+            graph.add((restriction, OWL.onProperty, prop))
+            graph.add((restriction, OWL.allValuesFrom, one_of))
+            graph.add((one_of, RDF.type, OWL.Class))
+            Collection(graph, members, sorted(objects))
+            graph.add((one_of, OWL.oneOf, members))
+    return graph
+
+
+def _conflicts(single: dict[str, dict[tuple[str, str], bool]], copies: list[_Copy]) -> frozenset[str]:
     """Claims whose own results contradict another claim's (or the background's) on some relationship."""
     by_fact: dict[tuple[str, str], set[str]] = defaultdict(set)
     for copy in copies:
@@ -347,7 +338,7 @@ def _findings(
                     if single.get("bg", {}).get(fact):
                         found[polarity].append(frozenset())
                     found[polarity] += [
-                        frozenset({cid}) for cid in members if single.get(claim_copy[cid], {}).get(fact)
+                        frozenset({cid}) for cid in members if single.get(claim_copy.get(cid, ""), {}).get(fact)
                     ]
                     if not found[polarity] and joint.get(open_copy.key, {}).get(fact):
                         found[polarity].append(frozenset(mentions))

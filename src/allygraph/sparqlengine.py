@@ -266,10 +266,11 @@ class Compiler:
         v, count, gs = self.fresh("v"), self.fresh("n"), self.fresh("gs")
         edge = self._graph(f"{x} {_iri(expr.prop)} {v} .")
         negative = self.neg(expr.filler, v, closed=frozenset(), stack=stack)
+        could_be = f"SUM(IF(EXISTS {negative.text}, 0, 1))"  # values not known to fall outside the filler
         return Pattern(
-            f"{{ SELECT {x} (SUM(IF(EXISTS {negative.text}, 0, 1)) AS {count}) "
+            f"{{ SELECT {x} ({could_be} AS {count}) "
             f"(GROUP_CONCAT(DISTINCT STR({edge.graph_vars[0]}); separator=' ') AS {gs}) "
-            f"WHERE {{ {edge.text} }} GROUP BY {x} HAVING ({count} < {expr.count}) }}",
+            f"WHERE {{ {edge.text} }} GROUP BY {x} HAVING ({could_be} < {expr.count}) }}",
             (gs,),
         )
 
