@@ -14,6 +14,8 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import NoReturn
 
+import pyoxigraph
+
 from . import __version__
 from .assume import load_assumptions
 from .build import build, check
@@ -76,8 +78,10 @@ def _definition_files(args: argparse.Namespace, project: Project) -> tuple[Path,
     return project.definitions + tuple(args.definitions or ())
 
 
-def _classify(args: argparse.Namespace, *, names: list[str] | None, views: list[str] | None) -> Result:
-    project = find_project(args.project)
+def _classify(
+    args: argparse.Namespace, *, names: list[str] | None, views: list[str] | None
+) -> tuple[Result, pyoxigraph.Store]:
+    project = find_project(args.project, out=args.out)
     definitions = load_definitions(_definition_files(args, project))
     store = open_store(project.out)
     if args.assume:
@@ -106,7 +110,7 @@ def _cmd_classify(args: argparse.Namespace) -> int:
 
 
 def _cmd_explain(args: argparse.Namespace) -> int:
-    project = find_project(args.project)
+    project = find_project(args.project, out=args.out)
     store = open_store(project.out)
     relationship = find_relationship(store, args.relationship)
     result, store = _classify(args, names=[args.definition], views=[args.view])
@@ -185,6 +189,7 @@ def parser() -> argparse.ArgumentParser:
             help="an extra definition file (Turtle); repeatable",
         )
         p.add_argument("--format", choices=("table", "json"), default="table")
+        p.add_argument("--out", type=Path, metavar="DIR", help="the build folder to read (default: the project's)")
 
     p = command(
         "build", "compile, validate, classify and store the ledger (atomically replaces the previous build)", _cmd_build

@@ -268,9 +268,12 @@ def _load(files: tuple[Path, ...]) -> DefinitionSet:
             file=where,
             also=also,
         )
-    return DefinitionSet(graph, definitions, files)
+    order = {name: i for i, name in enumerate(BUNDLED_ORDER)}
+    ordered = dict(sorted(definitions.items(), key=lambda kv: (order.get(kv[0], len(order)), kv[0])))
+    return DefinitionSet(graph, ordered, files)
 
 
+BUNDLED_ORDER = ("valdai", "azizi", "atop", "cow-1", "cow-2", "cow-3", "walt")
 _DCT_SOURCE = URIRef("http://purl.org/dc/terms/source")
 
 

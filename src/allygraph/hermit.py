@@ -32,13 +32,13 @@ from rdflib.collection import Collection
 from rdflib.term import Node
 
 from .definitions import And as AndExpr
-from .definitions import AtLeast, Criterion, DefinitionSet, Expr, HasValue, Named, Not, OneOf
+from .definitions import AtLeast, Criterion, DefinitionSet, Expr, Not
 from .definitions import Or as OrExpr
 from .definitions import Some as SomeExpr
 from .errors import AllygraphError
 from .namespaces import AG, OWL, RDF
 from .reason import Finding, Findings, View
-from .tbox import TBox, analyse
+from .tbox import analyse
 
 Triple = tuple[Node, Node, Node]
 
