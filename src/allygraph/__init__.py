@@ -11,6 +11,7 @@ from .build import BuildResult, build, check
 from .errors import AllygraphError, InputError, InputErrors, StoreBusy, ValidationFailed
 from .ledger import Ledger, load_ledger
 from .rdf import compile_ledger
+from .reason import Result, classify
 from .store import open_store
 from .validate import Report, validate
 
@@ -21,11 +22,13 @@ __all__ = [
     "InputErrors",
     "Ledger",
     "Report",
+    "Result",
     "StoreBusy",
     "ValidationFailed",
     "__version__",
     "build",
     "check",
+    "classify",
     "compile_ledger",
     "load_ledger",
     "open_store",
