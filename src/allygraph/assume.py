@@ -24,12 +24,12 @@ import pyoxigraph
 from rdflib import Dataset, Literal, URIRef
 
 from .errors import InputErrors, Location
-from .ledger import Entity, Statement, _check_class, _check_id, _Reader, _statement
+from .ledger import Entity, Statement, _check_id, _Reader, read_entity, read_statements
 from .namespaces import AG, DCTERMS, ENTITIES_GRAPH, ID, NP, PROV, RDF, RDFS, SOURCES_GRAPH
-from .ontology import suggest, vocabulary
+from .ontology import vocabulary
 from .rdf import assertion_triples, claim_graphs, claim_iri, entity_triples
 from .reason import SCENARIO_GRAPH, ClaimsBundle
-from .yamlio import YList, YMap, YStr
+from .yamlio import YList, YMap
 
 ASSUMER = ID["agent/scenario-user"]
 
@@ -68,19 +68,8 @@ def load_assumptions(path: Path, store: pyoxigraph.Store) -> ClaimsBundle:
             continue
         if key in ids:
             reader.error(f"entity {key!r} already exists in the ledger; choose a new id", key.location)
-            continue
-        if "a" not in item or "label" not in item:
-            reader.error(f"entity {key!r} needs 'a' (its class) and 'label'", item.location)
-            continue
-        types = [t for t in (item["a"] if isinstance(item["a"], YList) else [item["a"]]) if _check_class(reader, t)]
-        props = [
-            st
-            for prop, value in item.items()
-            if prop not in ("a", "label", "note")
-            for v in (value if isinstance(value, YList) else [value])
-            if (st := _statement(reader, key, prop, v, known, prop.location)) is not None
-        ]
-        entities.append(Entity(key, types, reader.text(item, "label"), props, key.location))
+        elif (entity := read_entity(reader, key, item, known)) is not None:
+            entities.append(entity)
 
     claims: list[tuple[str, str, list[Statement], Location]] = []
     raw_claims = top["claims"]
@@ -93,17 +82,7 @@ def load_assumptions(path: Path, store: pyoxigraph.Store) -> ClaimsBundle:
         if not reader.keys(item, "an assumed claim", ["id", "statements"], ["text", "note"]):
             continue
         claim_id = item["id"]
-        statements = []
-        for raw in item["statements"] if isinstance(item["statements"], YList) else []:
-            if not isinstance(raw, YList) or len(raw) != 3 or not all(isinstance(x, YStr) for x in raw):
-                reader.error("a statement is [subject, predicate, object]", raw.location)
-                continue
-            subject, predicate, obj = raw
-            if subject not in known:
-                reader.error(f"unknown entity {subject!r}", subject.location, suggest(subject, known))
-                continue
-            if (st := _statement(reader, subject, predicate, obj, known, raw.location)) is not None:
-                statements.append(st)
+        statements = read_statements(reader, item["statements"], known, f"assumed claim {claim_id}")
         claims.append((f"scenario-{claim_id}", reader.text(item, "text"), statements, item.location))
     if reader.errors:
         raise InputErrors(reader.errors)

@@ -167,6 +167,15 @@ def parser() -> argparse.ArgumentParser:
         p.add_argument("-q", "--quiet", action="store_true", help="print nothing but errors")
         return p
 
+    def definitions_option(p: argparse.ArgumentParser) -> None:
+        p.add_argument(
+            "--definitions",
+            type=Path,
+            action="append",
+            metavar="FILE",
+            help="an extra definition file (Turtle); repeatable",
+        )
+
     def reasoning_options(p: argparse.ArgumentParser) -> None:
         p.add_argument(
             "--engine",
@@ -181,13 +190,7 @@ def parser() -> argparse.ArgumentParser:
             metavar="FILE",
             help="a scenario file of hypothetical claims; views become scenario views",
         )
-        p.add_argument(
-            "--definitions",
-            type=Path,
-            action="append",
-            metavar="FILE",
-            help="an extra definition file (Turtle); repeatable",
-        )
+        definitions_option(p)
         p.add_argument("--format", choices=("table", "json"), default="table")
         p.add_argument("--out", type=Path, metavar="DIR", help="the build folder to read (default: the project's)")
 
@@ -196,13 +199,7 @@ def parser() -> argparse.ArgumentParser:
     )
     p.add_argument("--out", type=Path, metavar="DIR", help="output folder (default: the project's, or ./build)")
     p.add_argument("--no-reason", action="store_true", help="skip classification")
-    p.add_argument(
-        "--definitions",
-        type=Path,
-        action="append",
-        metavar="FILE",
-        help="an extra definition file (Turtle); repeatable",
-    )
+    definitions_option(p)
     command("validate", "check the ledger against the SHACL shapes without writing anything", _cmd_validate)
     p = command("classify", "classify relationships under each definition of alliance, in each view", _cmd_classify)
     p.add_argument(

@@ -390,19 +390,8 @@ def _read_entities(reader: _Reader, path: Path, agents: dict[str, Agent]) -> dic
         raw.append((key, item))
     known = {key for key, _ in raw} | set(agents)
     for key, item in raw:
-        if "a" not in item or "label" not in item:
-            reader.error(f"entity {key!r} needs 'a' (its class) and 'label'", item.location)
-            continue
-        types = [t for t in _as_list(item["a"]) if _check_class(reader, t)]
-        properties = []
-        for prop, value in item.items():
-            if prop in ("a", "label", "note"):
-                continue
-            for v in _as_list(value):
-                statement = _statement(reader, key, prop, v, known, prop.location)
-                if statement:
-                    properties.append(statement)
-        entities[key] = Entity(key, types, reader.text(item, "label"), properties, key.location)
+        if (entity := read_entity(reader, key, item, known)) is not None:
+            entities[key] = entity
     codes: dict[int, Entity] = {}
     for entity in entities.values():
         for prop in entity.properties:
@@ -417,6 +406,41 @@ def _read_entities(reader: _Reader, path: Path, agents: dict[str, Agent]) -> dic
                     )
                 codes.setdefault(code, entity)
     return entities
+
+
+def read_entity(reader: _Reader, key: YStr, item: YMap, known: set[str]) -> Entity | None:
+    """One entity description: its classes, label and properties (values resolved against `known`)."""
+    if "a" not in item or "label" not in item:
+        reader.error(f"entity {key!r} needs 'a' (its class) and 'label'", item.location)
+        return None
+    types = [t for t in _as_list(item["a"]) if _check_class(reader, t)]
+    properties = [
+        statement
+        for prop, value in item.items()
+        if prop not in ("a", "label", "note")
+        for v in _as_list(value)
+        if (statement := _statement(reader, key, prop, v, known, prop.location)) is not None
+    ]
+    return Entity(key, types, reader.text(item, "label"), properties, key.location)
+
+
+def read_statements(reader: _Reader, raw_statements: Any, known: set[str], label: str) -> list[Statement]:
+    """A claim's `statements`: [subject, predicate, object] lists resolved against the vocabulary."""
+    if not isinstance(raw_statements, YList) or not raw_statements:
+        reader.error(f"{label}: 'statements' must be a non-empty list", getattr(raw_statements, "location", None))
+        return []
+    statements = []
+    for raw in raw_statements:
+        if not isinstance(raw, YList) or len(raw) != 3 or not all(isinstance(x, YStr) for x in raw):
+            reader.error(f"{label}: a statement is [subject, predicate, object]", raw.location)
+            continue
+        subject, predicate, obj = raw
+        if subject not in known:
+            reader.error(f"{label}: unknown entity {subject!r}", subject.location, suggest(subject, known))
+            continue
+        if (statement := _statement(reader, subject, predicate, obj, known, raw.location)) is not None:
+            statements.append(statement)
+    return statements
 
 
 def _as_list(value: Any) -> list[YStr]:
@@ -563,22 +587,7 @@ def _read_claim(reader: _Reader, item: Any, source: str, known: set[str], speake
             parse_interval(when)
         except ValueError as exc:
             reader.error(f"{label}: when: {exc}", item["when"].location)
-    statements = []
-    raw_statements = item["statements"]
-    if not isinstance(raw_statements, YList) or not raw_statements:
-        reader.error(f"{label}: 'statements' must be a non-empty list", raw_statements.location)
-        raw_statements = YList()
-    for raw in raw_statements:
-        if not isinstance(raw, YList) or len(raw) != 3 or not all(isinstance(x, YStr) for x in raw):
-            reader.error(f"{label}: a statement is [subject, predicate, object]", raw.location)
-            continue
-        subject, predicate, obj = raw
-        if subject not in known:
-            reader.error(f"{label}: unknown entity {subject!r}", subject.location, suggest(subject, known))
-            continue
-        statement = _statement(reader, subject, predicate, obj, known, raw.location)
-        if statement:
-            statements.append(statement)
+    statements = read_statements(reader, item["statements"], known, label)
     return Claim(
         id=str(claim_id),
         document=source,
