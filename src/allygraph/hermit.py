@@ -19,8 +19,13 @@ A copy that is inconsistent all the same yields no conclusions, never a crash.
 
 from __future__ import annotations
 
+import hashlib
+import itertools
+import os
+import shutil
 import subprocess
 import tempfile
+import threading
 from collections import defaultdict
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
@@ -113,25 +118,33 @@ class HermitEngine:
                 triples = _relevant(list(back) + list(graph), set(focus))
                 copies.append(_Copy(f"c{len(copies)}", frozenset({cid}), triples, focus=focus, criteria=everything))
         progress(f"hermit engine: run 1 of 2 ({len(copies)} bodies of evidence: background, each claim)")
-        single = _run(tbox_graph, copies, counting)
+        reasoner = _HermiT(tbox_graph)
+        try:
+            single = reasoner.ask(copies, counting)
 
-        # run 2: each view's evidence together, open and closed, asked about the relationships it mentions
-        conflicted = _conflicts(single, copies)
-        groups = _closure_groups(criteria)
-        copies2: list[_Copy] = []
-        for view in views.values():
-            members = frozenset(c.id for c in (*view.claims, *view.assumed)) - conflicted
-            mentioned = frozenset(
-                r for r in relationships if any(_mentions(assertions[c.id], r) for c in (*view.claims, *view.assumed))
-            )
-            focus = frozenset(relationships) if view.name in ("all", "scenario") else mentioned
-            triples = _relevant(list(back) + [t for cid in sorted(members) for t in assertions[cid]], set(focus))
-            copies2.append(_Copy(f"v{len(copies2)}", members, triples, focus=focus, criteria=everything))
-            for closed in groups:
-                which = tuple(c for c in criteria if c.closes and c.closes <= closed)
-                copies2.append(_Copy(f"v{len(copies2)}", members, triples, closed=closed, focus=focus, criteria=which))
-        progress(f"hermit engine: run 2 of 2 ({len(copies2)} bodies of evidence: each view, open and closed)")
-        joint = _run(tbox_graph, copies2, counting)
+            # run 2: each view's evidence together, open and closed, asked about the relationships it mentions
+            conflicted = _conflicts(single, copies)
+            groups = _closure_groups(criteria)
+            copies2: list[_Copy] = []
+            for view in views.values():
+                members = frozenset(c.id for c in (*view.claims, *view.assumed)) - conflicted
+                mentioned = frozenset(
+                    r
+                    for r in relationships
+                    if any(_mentions(assertions[c.id], r) for c in (*view.claims, *view.assumed))
+                )
+                focus = frozenset(relationships) if view.name in ("all", "scenario") else mentioned
+                triples = _relevant(list(back) + [t for cid in sorted(members) for t in assertions[cid]], set(focus))
+                copies2.append(_Copy(f"v{len(copies2)}", members, triples, focus=focus, criteria=everything))
+                for closed in groups:
+                    which = tuple(c for c in criteria if c.closes and c.closes <= closed)
+                    copies2.append(
+                        _Copy(f"v{len(copies2)}", members, triples, closed=closed, focus=focus, criteria=which)
+                    )
+            progress(f"hermit engine: run 2 of 2 ({len(copies2)} bodies of evidence: each view, open and closed)")
+            joint = reasoner.ask(copies2, counting)
+        finally:
+            reasoner.close()
 
         return _findings(views, criteria, relationships, copies, single, copies2, joint, assertions)
 
@@ -209,27 +222,53 @@ TBOX_IRI = URIRef("urn:allygraph:tbox")
 TIMEOUT = 600.0  # seconds for one reasoner run
 
 
-def _run(tbox: Graph, copies: list[_Copy], counting: set[URIRef]) -> dict[str, dict[tuple[str, str], bool]]:
-    """Ask HermiT, for every relationship of every copy, which criteria (and negated criteria) it entails.
+class _HermiT:
+    """One JVM running the driver with the TBox loaded; `ask` sends it one batch of copies at a time."""
 
-    Each copy is its own small ontology importing the TBox; one JVM answers for all of them.
-    """
-    from .profile import ProfileCheckError, hermit_jar, java_executable
+    def __init__(self, tbox: Graph) -> None:
+        from .profile import ProfileCheckError, hermit_jar, java_executable
 
-    try:
-        java, jar = java_executable(), hermit_jar()
-    except ProfileCheckError as exc:
-        raise ReasonerError(f"{exc}; or use --engine sparql") from None
-    members: dict[str, dict[tuple[str, str], bool]] = {c.key: {} for c in copies}
-    with tempfile.TemporaryDirectory(prefix="allygraph-hermit-") as tmp:
-        job = Path(tmp)
+        try:
+            java, jar = java_executable(), hermit_jar()
+        except ProfileCheckError as exc:
+            raise ReasonerError(f"{exc}; or use --engine sparql") from None
+        self._tmp = tempfile.TemporaryDirectory(prefix="allygraph-hermit-")
+        self.folder = Path(self._tmp.name)
         merged = Graph()  # one ontology header only, so the copies' import resolves to it
         headers = set(tbox.subjects(RDF.type, OWL.Ontology))
         for triple in tbox:
             if triple[0] not in headers:
                 merged.add(triple)
         merged.add((TBOX_IRI, RDF.type, OWL.Ontology))
-        merged.serialize(job / "tbox.nt", format="nt", encoding="utf-8")
+        merged.serialize(self.folder / "tbox.nt", format="nt", encoding="utf-8")
+        self._stderr = (self.folder / "stderr.txt").open("w+", encoding="utf-8")
+        command = [java, f"-Xmx{JAVA_MEMORY_MB}m", *_driver(java, jar), str(self.folder / "tbox.nt")]
+        self._process = subprocess.Popen(
+            command, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=self._stderr, text=True, encoding="utf-8"
+        )
+        self._jobs = itertools.count()
+
+    def __enter__(self) -> _HermiT:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def close(self) -> None:
+        if self._process.stdin and not self._process.stdin.closed:
+            self._process.stdin.close()
+        try:
+            self._process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            self._process.kill()
+            self._process.wait()
+        self._stderr.close()
+        self._tmp.cleanup()
+
+    def ask(self, copies: list[_Copy], counting: set[URIRef]) -> dict[str, dict[tuple[str, str], bool]]:
+        """For every focus relationship of every copy: which criteria, and which negations, are entailed."""
+        job = self.folder / f"job-{next(self._jobs)}"
+        job.mkdir()
         queries: list[str] = []
         for copy in copies:
             graph = _copy_graph(copy, counting)
@@ -239,26 +278,70 @@ def _run(tbox: Graph, copies: list[_Copy], counting: set[URIRef]) -> dict[str, d
             graph.serialize(job / f"{copy.key}.nt", format="nt", encoding="utf-8")
             queries += [f"{copy.key}\t{r}\t{c.iri}" for r in sorted(present) for c in copy.criteria]
         (job / "queries.tsv").write_text("\n".join(queries) + "\n", encoding="utf-8")
-        command = [java, f"-Xmx{JAVA_MEMORY_MB}m", "-cp", str(jar), str(DRIVER), str(job)]
+        lines = self._exchange(str(job))
+        shutil.rmtree(job, ignore_errors=True)
+        members: dict[str, dict[tuple[str, str], bool]] = {c.key: {} for c in copies}
+        for line in lines:
+            key, individual, cls, answer = line.split("\t")
+            if answer == "inconsistent":
+                members[key] = {("inconsistent", ""): True}
+                continue
+            if answer in ("holds", "both"):
+                members[key][(f"pos {cls}", individual)] = True
+            if answer in ("fails", "both"):
+                members[key][(f"neg {cls}", individual)] = True
+        return members
+
+    def _exchange(self, job: str) -> list[str]:
+        assert self._process.stdin is not None and self._process.stdout is not None
+        watchdog = threading.Timer(TIMEOUT, self._process.kill)
+        watchdog.start()
         try:
-            done = subprocess.run(command, capture_output=True, text=True, timeout=TIMEOUT, check=False)
-        except subprocess.TimeoutExpired:
-            raise ReasonerError(f"HermiT did not finish within {TIMEOUT:.0f} s; use --engine sparql") from None
-        if done.returncode != 0:
-            raise ReasonerError(f"HermiT failed: {done.stderr.strip()[-800:]}")
-    for line in done.stdout.splitlines():
-        key, individual, cls, answer = line.split("\t")
-        if answer == "inconsistent":
-            members[key] = {("inconsistent", ""): True}
-            continue
-        if answer in ("holds", "both"):
-            members[key][(f"pos {cls}", individual)] = True
-        if answer in ("fails", "both"):
-            members[key][(f"neg {cls}", individual)] = True
-    return members
+            self._process.stdin.write(job + "\n")
+            self._process.stdin.flush()
+            lines = []
+            while (line := self._process.stdout.readline()) and line.rstrip("\n") != "END":
+                lines.append(line.rstrip("\n"))
+        except BrokenPipeError:
+            line = ""
+        finally:
+            watchdog.cancel()
+        if not line:
+            self._stderr.seek(0)
+            message = self._stderr.read().strip()[-800:] or f"HermiT did not finish within {TIMEOUT:.0f} s"
+            raise ReasonerError(f"HermiT failed: {message}; use --engine sparql")
+        return lines
 
 
 JAVA_MEMORY_MB = 2000
+
+
+def _driver(java: str, jar: Path) -> list[str]:
+    """The classpath and main class of the driver: compiled once into a cache folder when a `javac` sits
+    beside `java` (saving a second per run), else run from its source file (Java 11+)."""
+    javac = Path(java).resolve().with_name("javac")
+    source = DRIVER.read_bytes()
+    digest = hashlib.sha256(source + str(jar).encode()).hexdigest()[:16]
+    cache = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "allygraph" / f"java-{digest}"
+    if not (cache / "HermitDriver.class").is_file() and javac.is_file():
+        tmp = cache.with_name(f"{cache.name}.tmp-{os.getpid()}")
+        try:
+            tmp.mkdir(parents=True, exist_ok=True)
+            done = subprocess.run(
+                [str(javac), "-nowarn", "-d", str(tmp), "-cp", str(jar), str(DRIVER)],
+                capture_output=True,
+                timeout=TIMEOUT,
+                check=False,
+            )
+            if done.returncode == 0:
+                os.replace(tmp, cache)
+        except OSError:
+            pass
+        finally:
+            shutil.rmtree(tmp, ignore_errors=True)
+    if (cache / "HermitDriver.class").is_file():
+        return ["-cp", f"{cache}{os.pathsep}{jar}", "HermitDriver"]
+    return ["-cp", str(jar), str(DRIVER)]
 
 
 def _copy_graph(copy: _Copy, counting: set[URIRef]) -> Graph:
