@@ -16,6 +16,7 @@ from .definitions import DefinitionSet, load_definitions
 from .errors import ValidationFailed
 from .ledger import Ledger, load_ledger
 from .namespaces import ONTOLOGY_GRAPH, PREFIXES
+from .query import quality_checks
 from .rdf import compile_ledger
 from .reason import OUTCOMES, classify, definitions_nquads, results_quads
 from .validate import Report, validate
@@ -110,6 +111,9 @@ def _write(
     store = pyoxigraph.Store(str(generation / stores.STORE))
     try:
         stages.run("store", "writing the store", _load, store, nquads, definitions)
+        violations = stages.run("qc", "running the quality checks (queries/qc)", quality_checks, store)
+        if violations:
+            raise ValidationFailed(Report(violations))
         if reason:
             stages.run("reason", "classifying (SPARQL engine)", _reason, store, definitions, stages.progress)
         return stages.run("export", "writing exports", _export, store, generation)

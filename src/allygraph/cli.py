@@ -31,6 +31,9 @@ from .errors import (
 )
 from .explain import claim_details, find_relationship, render
 from .project import Project, find_project
+from .query import load_query
+from .query import render as render_results
+from .query import run as run_query
 from .reason import Result, classify, with_assumptions
 from .store import open_store
 
@@ -42,6 +45,7 @@ workflow:
      allygraph validate     the same checks without writing anything
   2. allygraph classify     outcomes per relationship, definition and view (--assume FILE for a scenario)
   3. allygraph explain R    the checklist behind one relationship's outcome, with the quotes
+  4. allygraph query NAME   a competency question of queries/ (or any SPARQL file), W3C result formats
 
 exit codes: 0 ok, 1 does not conform to the shapes, 2 input or runtime error, 130 interrupted
 """
@@ -137,6 +141,15 @@ def _cmd_explain(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def _cmd_query(args: argparse.Namespace) -> int:
+    project = find_project(args.project, out=args.out)
+    named = load_query(args.query)
+    results = run_query(open_store(project.out), named, args.param or [])
+    sys.stdout.buffer.write(render_results(results, args.format))
+    sys.stdout.flush()
+    return EXIT_OK
+
+
 def _cmd_validate(args: argparse.Namespace) -> int:
     project = find_project(args.project)
     _ledger, report = check(project.data, progress=_progress(args))
@@ -215,6 +228,16 @@ def parser() -> argparse.ArgumentParser:
         help="all, source:<document>, work:<id>, author:<id>; repeatable; default: all views (with --assume: all)",
     )
     reasoning_options(p)
+    p = command("query", "run a query of the library (queries/) or a SPARQL file against the built store", _cmd_query)
+    p.add_argument("query", metavar="NAME|FILE", help="a query name (see queries/README.md) or a .rq file")
+    p.add_argument(
+        "--param",
+        action="append",
+        metavar="NAME=VALUE",
+        help="bind a variable: <iri>, http(s)://..., id:entity, or a plain string; repeatable",
+    )
+    p.add_argument("--format", choices=("table", "csv", "tsv", "json", "xml"), default="table")
+    p.add_argument("--out", type=Path, metavar="DIR", help="the build folder to read (default: the project's)")
     p = command("explain", "explain one relationship's outcome criterion by criterion, with the quotes", _cmd_explain)
     p.add_argument("relationship", metavar="RELATIONSHIP", help="an entity id (iran-russia), IRI or label")
     p.add_argument("--definition", default="valdai", metavar="D", help="default: valdai")

@@ -1,0 +1,190 @@
+"""The query library (`queries/`): named SPARQL files, parameters bound as RDF terms, W3C result formats,
+and the data-quality checks (`queries/qc/*-violation.rq`) that `build` runs."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from pathlib import Path
+
+import pyoxigraph
+
+from .errors import InputError, Location
+from .namespaces import AG, ID
+from .ontology import suggest
+from .paths import queries_dir
+from .validate import Violation
+from .yamlio import read_text
+
+FORMATS = {
+    "csv": pyoxigraph.QueryResultsFormat.CSV,
+    "tsv": pyoxigraph.QueryResultsFormat.TSV,
+    "json": pyoxigraph.QueryResultsFormat.JSON,
+    "xml": pyoxigraph.QueryResultsFormat.XML,
+}
+
+# What a query may not do: fetch anything from elsewhere. Checked on the text with comments, strings and
+# IRIs blanked out, so a keyword inside a literal is not mistaken for one.
+_FORBIDDEN = re.compile(r"\b(SERVICE|LOAD)\b", re.IGNORECASE)
+_BLANKS = re.compile(
+    r'"""[\s\S]*?"""|\'\'\'[\s\S]*?\'\'\'|"(?:[^"\\\n]|\\.)*"|\'(?:[^\'\\\n]|\\.)*\'|<[^<>"{}|^`\s]*>|#[^\n]*'
+)
+
+
+@dataclass(frozen=True)
+class NamedQuery:
+    name: str
+    path: Path
+    text: str
+
+    @property
+    def intent(self) -> str:
+        """The first line of the header comment."""
+        for line in self.text.splitlines():
+            if line.startswith("#"):
+                return line.lstrip("# ").strip()
+        return self.name
+
+
+def library() -> dict[str, Path]:
+    """The bundled queries by name (file name without .rq)."""
+    return {p.stem: p for p in sorted(queries_dir().glob("*.rq"))}
+
+
+def load_query(name_or_file: str) -> NamedQuery:
+    """A bundled query by name, or a query file.
+
+    :raises InputError: for an unknown name (with the nearest), an unreadable file, or a query that would
+        reach outside the store (SERVICE, LOAD).
+    """
+    path = Path(name_or_file)
+    if not path.is_file():
+        known = library()
+        if name_or_file.removesuffix(".rq") not in known:
+            raise InputError(
+                f"no query {name_or_file!r}: neither a file nor one of {', '.join(known)}",
+                hint=suggest(name_or_file, set(known)),
+            )
+        path = known[name_or_file.removesuffix(".rq")]
+    text = read_text(path)
+    check_local(text, path)
+    return NamedQuery(path.stem, path, text)
+
+
+def check_local(text: str, where: Path | str = "<query>") -> None:
+    """Refuse a query that asks to fetch data from elsewhere (SERVICE, LOAD).
+
+    >>> check_local('SELECT * WHERE { ?s ?p "SERVICE" }')
+    >>> check_local("SELECT * WHERE { SERVICE <http://example.org/sparql> { ?s ?p ?o } }")
+    Traceback (most recent call last):
+    ...
+    allygraph.errors.InputError: <query>:1: SERVICE is refused: queries never reach outside the store
+    """
+    blanked = _BLANKS.sub(lambda m: " " * len(m.group(0)), text)
+    match = _FORBIDDEN.search(blanked)
+    if match:
+        line = text.count("\n", 0, match.start()) + 1
+        raise InputError(
+            f"{match.group(1).upper()} is refused: queries never reach outside the store", Location(where, line)
+        )
+
+
+def parse_param(text: str) -> tuple[pyoxigraph.Variable, pyoxigraph.NamedNode | pyoxigraph.Literal]:
+    """`name=value` as a variable and an RDF term: `<iri>`, `http(s)://...` or `urn:...` is an IRI,
+    `id:x` the ledger entity x, anything else a plain string.
+
+    >>> parse_param("relationship=id:iran-russia")[1].value
+    'https://w3id.org/allygraph/id/iran-russia'
+    >>> parse_param("view=all")
+    (<Variable value=view>, <Literal value=all datatype=<NamedNode value=http://www.w3.org/2001/XMLSchema#string>>)
+
+    :raises InputError: if the text is not name=value or the name is not a SPARQL variable name.
+    """
+    name, sep, value = text.partition("=")
+    if not sep or not re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*", name):
+        raise InputError(f"--param {text!r}: write name=value, with a SPARQL variable name")
+    if value.startswith("<") and value.endswith(">"):
+        return pyoxigraph.Variable(name), pyoxigraph.NamedNode(value[1:-1])
+    if value.startswith(("http://", "https://", "urn:")):
+        return pyoxigraph.Variable(name), pyoxigraph.NamedNode(value)
+    if value.startswith("id:"):
+        return pyoxigraph.Variable(name), pyoxigraph.NamedNode(f"{ID}{value[3:]}")
+    return pyoxigraph.Variable(name), pyoxigraph.Literal(value)
+
+
+def run(store: pyoxigraph.Store, query: NamedQuery, params: list[str] = ()) -> object:  # type: ignore[assignment]
+    """Run a query with its parameters bound as RDF terms (SPARQL substitution, never text pasting).
+
+    :raises InputError: for a parameter the query does not project, or a syntax error in the query.
+    """
+    bound = dict(parse_param(p) for p in params)
+    try:
+        return store.query(query.text, substitutions=bound or None)
+    except SyntaxError as exc:
+        raise InputError(f"SPARQL syntax: {exc}", Location(query.path)) from None
+    except RuntimeError as exc:
+        raise InputError(f"{exc} (a parameter must be a variable the query selects)", Location(query.path)) from None
+
+
+def render(results: object, fmt: str) -> bytes:
+    """Results in a W3C SPARQL 1.1 results format (csv, tsv, json, xml) or as a text table."""
+    if isinstance(results, pyoxigraph.QueryBoolean):
+        if fmt == "table":
+            return f"{bool(results)}\n".encode()
+        return results.serialize(format=FORMATS[fmt])
+    if isinstance(results, pyoxigraph.QueryTriples):
+        return results.serialize(format=pyoxigraph.RdfFormat.N_TRIPLES)
+    assert isinstance(results, pyoxigraph.QuerySolutions)
+    if fmt != "table":
+        return results.serialize(format=FORMATS[fmt])
+    names = [v.value for v in results.variables]
+    rows = [[_cell(solution[n]) for n in names] for solution in results]
+    widths = [min(max([len(n), *(len(r[i]) for r in rows)]), 60) for i, n in enumerate(names)]
+    lines = ["  ".join(n.ljust(w) for n, w in zip(names, widths, strict=True))]
+    lines += ["  ".join(c[:w].ljust(w) for c, w in zip(row, widths, strict=True)) for row in rows]
+    lines.append(f"({len(rows)} row{'s' if len(rows) != 1 else ''})")
+    return ("\n".join(lines) + "\n").encode()
+
+
+def _cell(term: object) -> str:
+    if term is None:
+        return ""
+    value = getattr(term, "value", str(term))
+    return str(value).replace("\n", " ")
+
+
+def quality_checks(store: pyoxigraph.Store) -> list[Violation]:
+    """Run every `queries/qc/*-violation.rq`; each row is a violation, its first column the offender."""
+    violations = []
+    for path in sorted((queries_dir() / "qc").glob("*-violation.rq")):
+        query = NamedQuery(path.stem, path, read_text(path))
+        results = store.query(query.text)
+        names = [v.value for v in results.variables]
+        for solution in results:
+            focus = _cell(solution[names[0]])
+            claim, file, line = _locate(store, focus)
+            details = ", ".join(f"{n}={_cell(solution[n])}" for n in names[1:] if solution[n] is not None)
+            violations.append(
+                Violation(
+                    message=f"{query.intent} ({details})" if details else query.intent,
+                    focus=focus,
+                    shape=f"queries/qc/{path.name}",
+                    claim=claim,
+                    file=file,
+                    line=line,
+                )
+            )
+    return violations
+
+
+def _locate(store: pyoxigraph.Store, focus: str) -> tuple[str, str, int]:
+    """(claim id, file, line) of a claim, a part of one, or an entity."""
+    prefix = f"{ID}claim/"
+    node = f"{prefix}{focus[len(prefix) :].split('/', 1)[0]}" if focus.startswith(prefix) else focus
+    query = f"""SELECT ?id ?file ?line WHERE {{ GRAPH ?g {{ <{node}> <{AG.mediaFile}> ?file ; <{AG.line}> ?line }}
+                OPTIONAL {{ GRAPH ?h {{ <{node}> <{AG.claimId}> ?id }} }} }} LIMIT 1"""
+    if not focus.startswith(("http://", "https://", "urn:")):
+        return "", "", 0
+    for row in store.query(query):
+        return (_cell(row["id"]), _cell(row["file"]), int(row["line"].value))
+    return "", "", 0
