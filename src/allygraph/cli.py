@@ -30,6 +30,7 @@ from .errors import (
     InputErrors,
 )
 from .explain import claim_details, find_relationship, render
+from .export import export
 from .project import Project, find_project
 from .query import load_query
 from .query import render as render_results
@@ -46,6 +47,7 @@ workflow:
   2. allygraph classify     outcomes per relationship, definition and view (--assume FILE for a scenario)
   3. allygraph explain R    the checklist behind one relationship's outcome, with the quotes
   4. allygraph query NAME   a competency question of queries/ (or any SPARQL file), W3C result formats
+  5. allygraph export       the dataset as TriG, N-Quads, Turtle, N-Triples or JSON-LD
 
 exit codes: 0 ok, 1 does not conform to the shapes, 2 input or runtime error, 130 interrupted
 """
@@ -150,6 +152,23 @@ def _cmd_query(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def _cmd_export(args: argparse.Namespace) -> int:
+    project = find_project(args.project, out=args.store)
+    store = open_store(project.out)
+    if args.out is None:
+        export(store, args.format, sys.stdout.buffer, graph=args.graph)
+        sys.stdout.flush()
+        return EXIT_OK
+    tmp = args.out.with_name(f".{args.out.name}.tmp")
+    try:
+        with tmp.open("wb") as handle:
+            export(store, args.format, handle, graph=args.graph)
+        tmp.replace(args.out)  # a failed export never leaves half a file behind
+    finally:
+        tmp.unlink(missing_ok=True)
+    return EXIT_OK
+
+
 def _cmd_validate(args: argparse.Namespace) -> int:
     project = find_project(args.project)
     _ledger, report = check(project.data, progress=_progress(args))
@@ -238,6 +257,16 @@ def parser() -> argparse.ArgumentParser:
     )
     p.add_argument("--format", choices=("table", "csv", "tsv", "json", "xml"), default="table")
     p.add_argument("--out", type=Path, metavar="DIR", help="the build folder to read (default: the project's)")
+    p = command("export", "write the built dataset in a standard RDF syntax (standard output by default)", _cmd_export)
+    p.add_argument(
+        "--format",
+        choices=("trig", "nquads", "turtle", "ntriples", "jsonld"),
+        default="trig",
+        help="trig, nquads and jsonld keep named graphs; turtle and ntriples hold their union",
+    )
+    p.add_argument("--graph", metavar="IRI", help="export only this named graph")
+    p.add_argument("--out", type=Path, metavar="FILE", help="write to FILE instead of standard output")
+    p.add_argument("--store", type=Path, metavar="DIR", help="the build folder to read (default: the project's)")
     p = command("explain", "explain one relationship's outcome criterion by criterion, with the quotes", _cmd_explain)
     p.add_argument("relationship", metavar="RELATIONSHIP", help="an entity id (iran-russia), IRI or label")
     p.add_argument("--definition", default="valdai", metavar="D", help="default: valdai")
