@@ -23,7 +23,7 @@ from pathlib import Path
 import pyoxigraph
 from rdflib import Dataset, Literal, URIRef
 
-from .errors import InputErrors, Location
+from .errors import InputError, InputErrors, Location
 from .ledger import Entity, Statement, _check_id, _Reader, read_entity, read_statements
 from .namespaces import AG, DCTERMS, ENTITIES_GRAPH, ID, NP, PROV, RDF, RDFS, SOURCES_GRAPH
 from .ontology import vocabulary
@@ -49,15 +49,13 @@ def load_assumptions(path: Path, store: pyoxigraph.Store) -> ClaimsBundle:
 
     :raises InputErrors: with file and line for every problem (unknown term or entity, bad YAML ...).
     """
-    from . import yamlio
-
     reader = _Reader(path.parent, vocabulary())
     ids = known_ids(store)
     top = reader.load(path)
     if top is not None:
         top = reader.mapping(top, "a scenario file", Location(path))
     if top is None or not reader.keys(top, "the scenario file", ["claims"], ["entities"]):
-        raise InputErrors(reader.errors or [yamlio.InputError("empty scenario file", Location(path))])
+        raise InputErrors(reader.errors or [InputError("empty scenario file", Location(path))])
 
     entities: list[Entity] = []
     raw_entities = top.get("entities") or YMap()

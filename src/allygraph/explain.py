@@ -9,6 +9,7 @@ import pyoxigraph
 
 from .errors import InputError
 from .namespaces import AG, DCTERMS, ID, NP, OA, PROV, RDFS
+from .ontology import suggest
 from .reason import Classification, CriterionCheck, Relationship, _local, read_relationships
 
 MARKS = {"holds": "[x] holds", "fails": "[ ] fails", "no-evidence": "[?] no evidence", "contested": "[!] contested"}
@@ -122,8 +123,6 @@ def find_relationship(store: pyoxigraph.Store, name: str) -> Relationship:
     by_label = [r for r in relationships.values() if r.label.casefold() == name.casefold()]
     if len(by_label) == 1:
         return by_label[0]
-    from .ontology import suggest
-
     hint = suggest(name, set(by_id))
     raise InputError(f"no relationship {name!r}; known ids: {', '.join(sorted(by_id))}", hint=hint)
 

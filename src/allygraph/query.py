@@ -4,6 +4,7 @@ and the data-quality checks (`queries/qc/*-violation.rq`) that `build` runs."""
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -112,7 +113,7 @@ def parse_param(text: str) -> tuple[pyoxigraph.Variable, pyoxigraph.NamedNode | 
     return pyoxigraph.Variable(name), pyoxigraph.Literal(value)
 
 
-def run(store: pyoxigraph.Store, query: NamedQuery, params: list[str] = ()) -> object:  # type: ignore[assignment]
+def run(store: pyoxigraph.Store, query: NamedQuery, params: Sequence[str] = ()) -> object:
     """Run a query with its parameters bound as RDF terms (SPARQL substitution, never text pasting).
 
     :raises InputError: for a parameter the query does not project, or a syntax error in the query.

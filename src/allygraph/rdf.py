@@ -192,7 +192,9 @@ def _object(iri_of: IriOf, value: Value) -> Node:
     return Literal(value.text, datatype=XSD[value.datatype]) if value.datatype else Literal(value.text)
 
 
-def _asserted(iri_of: IriOf, s: Statement, subject: URIRef, *, mint) -> Iterator[tuple[Node, Node, Node]]:  # type: ignore[no-untyped-def]
+def _asserted(
+    iri_of: IriOf, s: Statement, subject: URIRef, *, mint: Callable[[str], URIRef]
+) -> Iterator[tuple[Node, Node, Node]]:
     """Triples stating `s` as true. A class in object position means 'some member of the class'."""
     if s.predicate == "a":
         yield subject, RDF.type, _AGENT_CLASSES.get(s.object.text, AG[s.object.text])
