@@ -24,12 +24,24 @@ FORMATS = {
     "xml": pyoxigraph.QueryResultsFormat.XML,
 }
 
-# What a query may not do: fetch anything from elsewhere. Checked on the text with comments, strings and
-# IRIs blanked out, so a keyword inside a literal is not mistaken for one.
-_FORBIDDEN = re.compile(r"\b(SERVICE|LOAD)\b", re.IGNORECASE)
-_BLANKS = re.compile(
-    r'"""[\s\S]*?"""|\'\'\'[\s\S]*?\'\'\'|"(?:[^"\\\n]|\\.)*"|\'(?:[^\'\\\n]|\\.)*\'|<[^<>"{}|^`\s]*>|#[^\n]*'
-)
+# What a query may not do: fetch anything from elsewhere. Checked on the text with comments, strings,
+# IRIs, escapes (`ex:a\\#`) and variables blanked out, so a keyword inside a literal is not mistaken for
+# one; with no word boundaries, because pyoxigraph reads `1SERVICE` as `1 SERVICE`. A second reading
+# blanks only IRIs with a scheme, since `?a<(...)>` may be a comparison rather than an IRI. This is a
+# first line: processes that run user queries also lose the right to open sockets (sandbox.py).
+_FORBIDDEN = re.compile(r"(SERVICE|LOAD)", re.IGNORECASE)
+_STRINGS = r'"""[\s\S]*?"""|\'\'\'[\s\S]*?\'\'\'|"(?:[^"\\\n]|\\.)*"|\'(?:[^\'\\\n]|\\.)*\''
+_BLANKS = re.compile(rf'\\.|{_STRINGS}|<[^<>"{{}}|^`\s]*>|#[^\n]*|[?$][A-Za-z0-9_]+')
+_STRICT_BLANKS = re.compile(rf'\\.|{_STRINGS}|<[A-Za-z][A-Za-z0-9+.-]*:[^<>"{{}}|^`\s]*>|#[^\n]*|[?$][A-Za-z0-9_]+')
+
+
+def _readings(text: str) -> list[str]:
+    """The query text blanked two ways (see above); a check must pass on both."""
+    return [pattern.sub(lambda m: " " * len(m.group(0)), text) for pattern in (_BLANKS, _STRICT_BLANKS)]
+
+
+MAX_DEPTH = 128
+_OPENERS, _CLOSERS = "{([", "})]"
 
 
 @dataclass(frozen=True)
@@ -69,6 +81,7 @@ def load_query(name_or_file: str) -> NamedQuery:
         path = known[name_or_file.removesuffix(".rq")]
     text = read_text(path)
     check_local(text, path)
+    check_depth(text, path)
     return NamedQuery(path.stem, path, text)
 
 
@@ -76,18 +89,52 @@ def check_local(text: str, where: Path | str = "<query>") -> None:
     """Refuse a query that asks to fetch data from elsewhere (SERVICE, LOAD).
 
     >>> check_local('SELECT * WHERE { ?s ?p "SERVICE" }')
+    >>> check_local("SELECT * WHERE { ?service ?p <http://example.org/service> }")
     >>> check_local("SELECT * WHERE { SERVICE <http://example.org/sparql> { ?s ?p ?o } }")
     Traceback (most recent call last):
     ...
     allygraph.errors.InputError: <query>:1: SERVICE is refused: queries never reach outside the store
     """
-    blanked = _BLANKS.sub(lambda m: " " * len(m.group(0)), text)
-    match = _FORBIDDEN.search(blanked)
+    for blanked in _readings(text):
+        match = _FORBIDDEN.search(blanked)
+        if match:
+            break
     if match:
         line = text.count("\n", 0, match.start()) + 1
         raise InputError(
             f"{match.group(1).upper()} is refused: queries never reach outside the store", Location(where, line)
         )
+
+
+def check_depth(text: str, where: Path | str = "<query>", *, limit: int = MAX_DEPTH) -> None:
+    """Refuse a query whose `{ ( [` nest deeper than `limit`, before any SPARQL parser sees it.
+
+    Counted on the text with comments, strings and IRIs blanked out, like `check_local`.
+
+    >>> check_depth("SELECT * WHERE { ?s ?p ?o FILTER(?o IN (1, 2)) }")
+    >>> check_depth("ASK " + "{" * 200 + "}" * 200)
+    Traceback (most recent call last):
+    ...
+    allygraph.errors.InputError: <query>:1:133: { ( [ nest more than 128 levels deep; refused (no real query does)
+    """
+    for blanked in _readings(text):
+        _check_depth(text, blanked, where, limit)
+
+
+def _check_depth(text: str, blanked: str, where: Path | str, limit: int) -> None:
+    depth = 0
+    for offset, char in enumerate(blanked):
+        if char in _OPENERS:
+            depth += 1
+            if depth > limit:
+                line = text.count("\n", 0, offset) + 1
+                column = offset - text.rfind("\n", 0, offset)
+                raise InputError(
+                    f"{{ ( [ nest more than {limit} levels deep; refused (no real query does)",
+                    Location(where, line, column),
+                )
+        elif char in _CLOSERS and depth:
+            depth -= 1
 
 
 def parse_param(text: str) -> tuple[pyoxigraph.Variable, pyoxigraph.NamedNode | pyoxigraph.Literal]:
