@@ -24,6 +24,7 @@ import pytest
 
 import allygraph
 from allygraph import cli as cli_module
+from oxigraph_server import oxigraph_server  # noqa: F401  (a fixture: a real Oxigraph server)
 
 TESTS = Path(__file__).resolve().parent
 REPO = TESTS.parent

@@ -73,3 +73,7 @@ class StoreBusy(AllygraphError, RuntimeError):
 
 class StoreError(AllygraphError, RuntimeError):
     """The store cannot be opened or written."""
+
+
+class RemoteError(AllygraphError, ConnectionError):
+    """A remote store cannot be reached, or refused a request; the message names the URL and the status."""
