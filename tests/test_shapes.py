@@ -178,6 +178,36 @@ def claim_without_quote(ds: Dataset) -> None:
     drop(ds, assertion("ann-threat"), AG.quote)
 
 
+def claim_with_two_quotes(ds: Dataset) -> None:
+    put(ds, assertion("ann-threat"), AG.quote, Literal("a second quote"), ID["claim/ann-threat/provenance"])
+
+
+def claim_derived_from_a_document(ds: Dataset) -> None:
+    put(ds, assertion("ann-threat"), PROV.wasDerivedFrom, ALPHA, ID["claim/ann-threat/provenance"])
+
+
+RECORD = ID["claim/ann-threat/record"]
+
+
+def dataset_record(ds: Dataset, *, file: bool = True, line: bool = True) -> None:
+    """ann-threat as if imported: derived from a record (of a made-up file and line)."""
+    graph = ID["claim/ann-threat/provenance"]
+    put(ds, assertion("ann-threat"), PROV.wasDerivedFrom, RECORD, graph)
+    put(ds, RECORD, RDF.type, AG.DatasetRecord, graph)
+    if file:
+        put(ds, RECORD, AG.mediaFile, Literal("alliances.csv"), graph)
+    if line:
+        put(ds, RECORD, AG.line, Literal(7), graph)
+
+
+def record_without_file(ds: Dataset) -> None:
+    dataset_record(ds, file=False)
+
+
+def record_without_line(ds: Dataset) -> None:
+    dataset_record(ds, line=False)
+
+
 def claim_with_unknown_modality(ds: Dataset) -> None:
     replace(ds, assertion("ann-threat"), AG.modality, AG.probable)
 
@@ -359,12 +389,21 @@ CASES = [
     Case("ags:ClaimShape", "A claim must record the file it was written in.", claim_without_file),
     Case("ags:ClaimShape", "A claim must record the line it was written at.", claim_without_line, claim="ann-threat"),
     Case(
-        "ags:ClaimProvenanceShape",
+        "ags:QuotedClaimShape",
         "A claim needs exactly one quote.",
         claim_without_quote,
         claim="ann-threat",
         file=ALPHA_CLAIMS,
     ),
+    Case("ags:ClaimProvenanceShape", "A claim needs exactly one quote.", claim_with_two_quotes, claim="ann-threat"),
+    Case(
+        "ags:ClaimProvenanceShape",
+        "An imported claim is derived from a dataset record.",
+        claim_derived_from_a_document,
+        claim="ann-threat",
+    ),
+    Case("ags:DatasetRecordShape", "A dataset record names the file it was read from.", record_without_file),
+    Case("ags:DatasetRecordShape", "A dataset record names the line it was read from.", record_without_line),
     Case(
         "ags:ClaimProvenanceShape",
         "A claim's modality must be exactly one of asserted, denied, hypothetical.",
@@ -386,7 +425,7 @@ CASES = [
     ),
     Case("ags:ClaimProvenanceShape", "A claim belongs to exactly one work.", claim_from_two_works, claim="ann-threat"),
     Case(
-        "ags:ClaimProvenanceShape",
+        "ags:AnchoredClaimShape",
         "A claim's quote must be anchored in at least one source document.",
         claim_without_anchor,
         claim="ann-threat",

@@ -19,7 +19,7 @@ from rdflib.collection import Collection
 from rdflib.term import Node
 
 from .errors import InputError, Location
-from .namespaces import AG, OWL, RDF, RDFS, SKOS
+from .namespaces import AG, OWL, RDF, RDFS, SKOS, XSD
 from .paths import ontology_dir
 from .yamlio import read_text
 
@@ -82,7 +82,17 @@ class Top:
     pass
 
 
-Expr = Named | And | Or | Not | Some | HasValue | AtLeast | OneOf | Top
+@dataclass(frozen=True)
+class DataRange:
+    """A datatype restricted by facets, such as xsd:integer[>= 60]; only as the filler of a Some."""
+
+    datatype: URIRef
+    facets: tuple[tuple[str, int], ...]  # (min/max + Inclusive/Exclusive, bound)
+
+
+Expr = Named | And | Or | Not | Some | HasValue | AtLeast | OneOf | Top | DataRange
+
+_FACETS = ("minInclusive", "maxInclusive", "minExclusive", "maxExclusive")
 
 
 def parse_expression(graph: Graph, node: Node, where: str) -> Expr:
@@ -107,6 +117,8 @@ def parse_expression(graph: Graph, node: Node, where: str) -> Expr:
     if prop is not None:
         prop = _iri(prop, where)
         if (filler := graph.value(node, OWL.someValuesFrom)) is not None:
+            if graph.value(filler, OWL.onDatatype) is not None:
+                return Some(prop, _data_range(graph, filler, where))
             return Some(prop, parse_expression(graph, filler, where))
         if (value := graph.value(node, OWL.hasValue)) is not None:
             return HasValue(prop, _iri(value, where))
@@ -119,9 +131,26 @@ def parse_expression(graph: Graph, node: Node, where: str) -> Expr:
     raise InputError(
         f"class expression with {', '.join(constructs) or 'no recognisable construct'} is not supported",
         Location(where),
-        hint="definitions may use intersectionOf, unionOf, complementOf, oneOf, someValuesFrom, hasValue "
-        "and minQualifiedCardinality",
+        hint="definitions may use intersectionOf, unionOf, complementOf, oneOf, someValuesFrom (of a class or "
+        "an xsd:integer range), hasValue and minQualifiedCardinality",
     )
+
+
+def _data_range(graph: Graph, node: Node, where: str) -> DataRange:
+    """An integer datatype restriction: owl:onDatatype xsd:integer with min/max facets."""
+    datatype = graph.value(node, OWL.onDatatype)
+    if datatype != XSD.integer:
+        raise InputError(f"data range on {datatype} is not supported (only xsd:integer)", Location(where))
+    facets = []
+    for item in Collection(graph, graph.value(node, OWL.withRestrictions)):
+        for facet, bound in graph.predicate_objects(item):
+            name = str(facet).removeprefix(str(XSD))
+            if name not in _FACETS or not isinstance(bound, Literal) or not isinstance(bound.toPython(), int):
+                raise InputError(
+                    f"facet {facet} {bound} is not supported (integer min/max bounds only)", Location(where)
+                )
+            facets.append((name, int(bound)))
+    return DataRange(XSD.integer, tuple(sorted(facets)))
 
 
 def _iri(node: Node, where: str) -> URIRef:

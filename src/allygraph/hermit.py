@@ -41,7 +41,7 @@ from .definitions import AtLeast, Criterion, DefinitionSet, Expr, Not
 from .definitions import Or as OrExpr
 from .definitions import Some as SomeExpr
 from .errors import AllygraphError
-from .namespaces import AG, OWL, RDF
+from .namespaces import AG, OWL, RDF, XSD
 from .reason import Finding, Findings, View
 from .tbox import analyse
 
@@ -345,13 +345,14 @@ def _driver(java: str, jar: Path) -> list[str]:
 
 
 def _copy_graph(copy: _Copy, counting: set[URIRef]) -> Graph:
-    """A copy as an ontology importing the TBox: its triples (no literals: the definitions use none, and
-    HermiT rejects dates), the individuals it counts declared distinct, and its closure axioms."""
+    """A copy as an ontology importing the TBox: its triples (of the literals only integers, which
+    definitions compare; HermiT rejects dates), the individuals it counts declared distinct, and its
+    closure axioms."""
     graph = Graph()
     node = URIRef(f"urn:allygraph:copy:{copy.key}")
     graph.add((node, RDF.type, OWL.Ontology))
     graph.add((node, OWL.imports, TBOX_IRI))
-    triples = [t for t in copy.triples if not isinstance(t[2], Literal)]
+    triples = [t for t in copy.triples if not isinstance(t[2], Literal) or t[2].datatype == XSD.integer]
     for triple in triples:
         graph.add(triple)
     distinct = sorted({t[2] for t in triples if t[1] in counting and isinstance(t[2], URIRef)})
@@ -380,11 +381,14 @@ def _copy_graph(copy: _Copy, counting: set[URIRef]) -> Graph:
 def _conflicts(single: dict[str, dict[tuple[str, str], bool]], copies: list[_Copy]) -> frozenset[str]:
     """Claims whose own results contradict another claim's (or the background's) on some relationship."""
     by_fact: dict[tuple[str, str], set[str]] = defaultdict(set)
+    out: set[str] = set()
     for copy in copies:
         for label, r in single.get(copy.key, {}):
+            if label == "inconsistent":  # a claim at odds with the background itself
+                out |= set(copy.claims)
+                continue
             polarity, criterion = label.split(" ", 1)
             by_fact[(polarity + " " + criterion, r)] |= set(copy.claims) or {""}
-    out: set[str] = set()
     for (label, r), claims in by_fact.items():
         polarity, criterion = label.split(" ", 1)
         other = by_fact.get((("neg" if polarity == "pos" else "pos") + " " + criterion, r))

@@ -136,6 +136,7 @@ class Ledger:
     documents: dict[str, Document]
     entities: dict[str, Entity]
     claims: dict[str, Claim]
+    imports: list[Path] = field(default_factory=list)  # imports/*.nq, written by `allygraph import`
 
     def relpath(self, path: Path) -> str:
         try:
@@ -220,7 +221,8 @@ class _Reader:
 
 
 def load_ledger(root: Path, *, vocab: Vocabulary | None = None) -> Ledger:
-    """Read `sources.yaml`, `entities.yaml` and `claims/*.yaml` under `root`, check and anchor them.
+    """Read `sources.yaml`, `entities.yaml` and `claims/*.yaml` under `root`, check and anchor them
+    (and note the imported datasets in `imports/*.nq`).
 
     :raises InputErrors: listing every problem found, each with file and line.
     """
@@ -230,7 +232,7 @@ def load_ledger(root: Path, *, vocab: Vocabulary | None = None) -> Ledger:
     claims = _read_claims(reader, root / "claims", documents, agents, entities)
     if reader.errors:
         raise InputErrors(reader.errors)
-    ledger = Ledger(root, agents, works, documents, entities, claims)
+    ledger = Ledger(root, agents, works, documents, entities, claims, sorted((root / "imports").glob("*.nq")))
     _anchor_claims(reader, ledger)
     if reader.errors:
         raise InputErrors(reader.errors)

@@ -3,6 +3,8 @@
 Named graphs:
 - the ontology, the sources (documents with their text, works, agents, passages) and the entities each
   have one graph;
+- datasets imported by `allygraph import` (`imports/*.nq`) keep their own graphs: an entities graph
+  (`graph/imports/<name>/entities`) and one nanopublication per record;
 - each claim is a nanopublication of four graphs: `<claim>/head` lists the others, `<claim>/assertion`
   holds only what the claim states, `<claim>/provenance` says who states it, where it is quoted from
   (Web Annotation selectors per copy), with what modality and date context, and `<claim>/pubinfo` says
@@ -14,10 +16,11 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 
+import pyoxigraph
 from rdflib import BNode, Dataset, Graph, Literal, URIRef
 from rdflib.term import Node
 
-from .errors import Location
+from .errors import InputError, Location
 from .ledger import Claim, Entity, Ledger, Statement, Value, parse_date, parse_interval
 from .namespaces import (
     AG,
@@ -84,7 +87,35 @@ def compile_ledger(ledger: Ledger, *, ontology: Graph | None = None) -> Dataset:
         _entity(ledger, entity, entities)
     for claim in ledger.claims.values():
         _claim(ledger, claim, dataset)
+    for path in ledger.imports:
+        _import(path, dataset)
     return dataset
+
+
+def _import(path: Path, dataset: Dataset) -> None:
+    """An imported dataset (N-Quads written by `allygraph import`), its graphs added as they are."""
+    try:
+        for quad in pyoxigraph.parse(path=str(path), format=pyoxigraph.RdfFormat.N_QUADS):
+            dataset.add((_term(quad.subject), _term(quad.predicate), _term(quad.object), _term(quad.graph_name)))
+    except SyntaxError as exc:
+        line = getattr(exc, "lineno", None)
+        raise InputError(
+            f"not valid N-Quads: {exc.msg if hasattr(exc, 'msg') else exc}", Location(path, line)
+        ) from None
+    except OSError as exc:
+        raise InputError(f"cannot read the import: {exc.strerror}", Location(path)) from None
+
+
+def _term(term: object) -> Node:
+    if isinstance(term, pyoxigraph.NamedNode):
+        return URIRef(term.value)
+    if isinstance(term, pyoxigraph.BlankNode):
+        return BNode(term.value)
+    if isinstance(term, pyoxigraph.Literal):
+        if term.language:
+            return Literal(term.value, lang=term.language)
+        return Literal(term.value, datatype=URIRef(term.datatype.value))
+    raise InputError(f"unexpected term {term!r} in an import")
 
 
 def _bind(dataset: Dataset) -> None:

@@ -26,7 +26,7 @@ from __future__ import annotations
 
 import re
 from collections import defaultdict
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
@@ -42,6 +42,7 @@ STATUSES = ("holds", "fails", "no-evidence", "contested")
 AGR = "https://w3id.org/allygraph/results#"
 DEFINITIONS_GRAPH = GRAPH["definitions"]
 SCENARIO_GRAPH = GRAPH["scenario"]
+IMPORTS = str(GRAPH["imports/"])
 
 
 # ----------------------------------------------------------------------------------------------------
@@ -96,10 +97,10 @@ def read_claims(store: pyoxigraph.Store) -> list[ClaimInfo]:
           GRAPH ?pubinfo {{ ?claim <{AG.claimId}> ?id }}
           GRAPH ?prov {{
             ?assertion <{AG.modality}> ?modality ; <{AG.attributionKind}> ?kind ; <{AG.fromWork}> ?work .
-            OPTIONAL {{ ?assertion <{PROV.wasQuotedFrom}> ?doc }}
           }}
           OPTIONAL {{ GRAPH ?wg {{ ?work <{DCTERMS.creator}> ?author }} }}
-          OPTIONAL {{ GRAPH ?dg {{ ?doc <{DCTERMS.identifier}> ?docid }} }}
+          OPTIONAL {{ GRAPH ?qg {{ ?assertion <{PROV.wasQuotedFrom}> ?doc }}
+                     GRAPH ?dg {{ ?doc <{DCTERMS.identifier}> ?docid }} }}
         }} GROUP BY ?claim ?id ?assertion ?modality ?kind ?work ?author ?assumed ORDER BY ?id"""
     claims = []
     for row in store.query(query):
@@ -271,10 +272,12 @@ class Classification:
     checks: tuple[CriterionCheck, ...]
     also: tuple[ClassifierResult, ...] = ()
     engine: str = ""
+    atop_id: str = ""  # the ATOP id of the agreement a treaty relationship consists of
 
     def as_json(self) -> dict[str, Any]:
         return {
             "relationship": self.relationship,
+            **({"atop_id": int(self.atop_id)} if self.atop_id else {}),
             "label": self.label,
             "participants": list(self.participants),
             "definition": self.definition.name,
@@ -299,32 +302,65 @@ class Relationship:
     iri: str
     label: str
     participants: tuple[str, ...]
+    atop_id: str = ""
+
+
+def entity_graphs(store: pyoxigraph.Store) -> list[str]:
+    """The ledger's entities graph and those of imported datasets (`graph/imports/<name>/entities`)."""
+    imported = sorted(
+        g.value
+        for g in store.named_graphs()
+        if isinstance(g, pyoxigraph.NamedNode) and g.value.startswith(IMPORTS) and g.value.endswith("/entities")
+    )
+    return [str(ENTITIES_GRAPH), *imported]
+
+
+def _graph_values(var: str, graphs: list[str]) -> str:
+    return f"VALUES {var} {{ {' '.join(f'<{g}>' for g in graphs)} }}"
 
 
 def read_relationships(store: pyoxigraph.Store) -> dict[str, Relationship]:
+    entities = _graph_values("?eg", entity_graphs(store))
     query = f"""
-        SELECT ?r ?label (GROUP_CONCAT(DISTINCT ?plabel; separator='\\u001f') AS ?ps) WHERE {{
-          GRAPH <{ENTITIES_GRAPH}> {{ ?r a ?type . ?r <{RDFS.label}> ?label .
-                                    OPTIONAL {{ ?r <{AG.hasParticipant}> ?p . ?p <{RDFS.label}> ?plabel }} }}
-          FILTER (?type IN (<{AG.Relationship}>, <{AG.Partnership}>))
+        SELECT ?r ?label (GROUP_CONCAT(DISTINCT ?plabel; separator='\\u001f') AS ?ps) (SAMPLE(?atop) AS ?atopId)
+        WHERE {{
+          {entities}
+          GRAPH ?eg {{ ?r a ?type . ?r <{RDFS.label}> ?label .
+                       OPTIONAL {{ ?r <{AG.hasParticipant}> ?p . ?p <{RDFS.label}> ?plabel }} }}
+          FILTER (?type IN (<{AG.Relationship}>, <{AG.Partnership}>, <{AG.TreatyRelationship}>))
+          OPTIONAL {{ GRAPH ?cg {{ ?r <{AG.constitutedBy}> ?agreement }}
+                     GRAPH ?ag {{ ?agreement <{AG.atopId}> ?atop }} }}
         }} GROUP BY ?r ?label ORDER BY ?r"""
     found = {}
     for row in store.query(query):
         participants = tuple(sorted(row["ps"].value.split("\x1f"))) if row["ps"] and row["ps"].value else ()
-        found[row["r"].value] = Relationship(row["r"].value, row["label"].value, participants)
+        atop = row["atopId"].value if row["atopId"] is not None else ""
+        found[row["r"].value] = Relationship(row["r"].value, row["label"].value, participants, atop)
     return found
 
 
-def mentioned(store: pyoxigraph.Store, view: View) -> set[str]:
-    """Relationships a view's claims mention (as subject or object of any statement)."""
-    if not view.graphs:
-        return set()
-    query = f"""SELECT DISTINCT ?r WHERE {{
-        GRAPH <{ENTITIES_GRAPH}> {{ ?r a ?t FILTER(?t IN (<{AG.Relationship}>, <{AG.Partnership}>)) }}
-        {{ GRAPH ?g {{ ?r ?p ?o }} }} UNION {{ GRAPH ?g {{ ?s ?p ?r }} }}
-        FILTER (?g != <{ENTITIES_GRAPH}>) }}"""
-    graphs = [pyoxigraph.NamedNode(g) for g in (str(ENTITIES_GRAPH), *view.graphs)]
-    return {row["r"].value for row in store.query(query, named_graphs=graphs, default_graph=[])}
+def quads_of(store: pyoxigraph.Store, graphs: Iterable[str]) -> Iterator[pyoxigraph.Quad]:
+    """Every quad of the named `graphs`, from a local store or (in batches of one query) a remote one."""
+    names = list(dict.fromkeys(graphs))
+    if isinstance(store, pyoxigraph.Store):
+        for name in names:
+            yield from store.quads_for_pattern(None, None, None, pyoxigraph.NamedNode(name))
+        return
+    for start in range(0, len(names), 200):
+        batch = _graph_values("?g", names[start : start + 200])
+        for row in store.query(f"SELECT ?s ?p ?o ?g WHERE {{ {batch} GRAPH ?g {{ ?s ?p ?o }} }}"):
+            yield pyoxigraph.Quad(row["s"], row["p"], row["o"], row["g"])
+
+
+def mentioned(store: pyoxigraph.Store, view: View, relationships: Iterable[str]) -> set[str]:
+    """The `relationships` a view's claims mention (as subject or object of any statement)."""
+    wanted = set(relationships)
+    found: set[str] = set()
+    for quad in quads_of(store, view.graphs):
+        for term in (quad.subject, quad.object):
+            if isinstance(term, pyoxigraph.NamedNode) and term.value in wanted:
+                found.add(term.value)
+    return found
 
 
 @dataclass
@@ -372,7 +408,7 @@ def classify(
     else:
         selected = select_views(available, views)
     runner = _engine(engine)
-    background = [str(ONTOLOGY_GRAPH), str(DEFINITIONS_GRAPH), str(ENTITIES_GRAPH)]
+    background = [str(ONTOLOGY_GRAPH), str(DEFINITIONS_GRAPH), *entity_graphs(store)]
     if assumed:
         background.append(str(SCENARIO_GRAPH))
     criteria = list({c.iri: c for d in chosen for k in (d, *d.also) for c in k.criteria}.values())
@@ -382,7 +418,7 @@ def classify(
     result = Result(views=selected, engine=runner.name)
     assumed_ids = frozenset(c.id for c in assumed)
     for view in selected.values():
-        in_view = set(relationships) if view.name in ("all", "scenario") else mentioned(store, view)
+        in_view = set(relationships) if view.name in ("all", "scenario") else mentioned(store, view, relationships)
         for r_iri in sorted(in_view):
             relationship = relationships[r_iri]
             for definition in chosen:
@@ -411,6 +447,7 @@ def classify(
                         checks=checks,
                         also=also,
                         engine=runner.name,
+                        atop_id=relationship.atop_id,
                     )
                 )
     return result
@@ -528,7 +565,8 @@ def results_quads(result: Result) -> list[pyoxigraph.Quad]:
 
     for c in result.classifications:
         g = NamedNode(results_graph_iri(c.definition.name, c.view))
-        node = NamedNode(f"{ID}result/{c.definition.name}/{_slug(c.view)}/{_local(c.relationship)}")
+        key = c.relationship.removeprefix(str(ID)) if c.relationship.startswith(str(ID)) else _slug(c.relationship)
+        node = NamedNode(f"{ID}result/{c.definition.name}/{_slug(c.view)}/{key}")
         classification(node, c.relationship, c.definition.iri, c.view, c.outcome, g)
         quads.append(Quad(node, agr["definitionName"], Literal(c.definition.name), g))
         quads.append(Quad(node, agr["engine"], Literal(c.engine), g))
