@@ -18,8 +18,10 @@ import pyoxigraph
 
 from . import __version__
 from .assume import load_assumptions
+from .atop import read_atop, write_import
 from .build import build, check
 from .definitions import load_definitions
+from .docs import write_docs
 from .errors import (
     EXIT_INPUT_ERROR,
     EXIT_INTERRUPTED,
@@ -31,23 +33,43 @@ from .errors import (
 )
 from .explain import claim_details, find_relationship, render
 from .export import export
+from .init import init_project
 from .project import Project, find_project
+from .push import ProgressBar, push
 from .query import load_query
 from .query import render as render_results
 from .query import run as run_query
 from .reason import Result, classify, with_assumptions
+from .remote import (
+    DEFAULT_CONNECT_TIMEOUT,
+    DEFAULT_READ_TIMEOUT,
+    DEFAULT_RETRIES,
+    RemoteOptions,
+    RemoteStore,
+    remote_options,
+)
+from .sandbox import forbid_network
+from .serve import ServerConfig, SparqlServer, serve
 from .store import open_store
 
 WORKFLOW = """\
 workflow:
-  1. allygraph build        read the ledger (sources, entities, claims), validate it with SHACL, classify
-                            every relationship, and write the store and exports
-                            (default: the bundled corpus -> ./build)
+  1. allygraph init DIR     a new project for your own articles (a worked example inside; see its README)
+  2. add sources and claims data/corpus/*.txt, data/sources.yaml, data/entities.yaml, data/claims/*.yaml
+     allygraph import atop  add ATOP treaty data to the ledger (then builds)
+  3. allygraph build        read the ledger, validate it with SHACL, classify every relationship, write
+                            the store and exports (without a project: the bundled corpus -> ./build)
      allygraph validate     the same checks without writing anything
-  2. allygraph classify     outcomes per relationship, definition and view (--assume FILE for a scenario)
-  3. allygraph explain R    the checklist behind one relationship's outcome, with the quotes
-  4. allygraph query NAME   a competency question of queries/ (or any SPARQL file), W3C result formats
-  5. allygraph export       the dataset as TriG, N-Quads, Turtle, N-Triples or JSON-LD
+  4. allygraph classify     outcomes per relationship, definition and view (--assume FILE for a scenario)
+     allygraph explain R    the checklist behind one relationship's outcome, with the quotes
+  5. allygraph query NAME   a competency question of queries/ (or any SPARQL file), W3C result formats
+  6. allygraph report       an HTML report: relationship map, criteria matrices, highlighted sources
+     allygraph docs         the ontology and the definitions of alliance as HTML
+  7. allygraph serve        the store over HTTP, read-only: SPARQL 1.1 endpoint, linked data, a query page
+     allygraph push --endpoint URL
+                            copy the built dataset into a SPARQL store (Graph Store Protocol); pushing
+                            again changes nothing (--dry-run shows what would change)
+     allygraph export       the dataset as TriG, N-Quads, Turtle, N-Triples or JSON-LD
 
 exit codes: 0 ok, 1 does not conform to the shapes, 2 input or runtime error, 130 interrupted
 """
@@ -80,16 +102,54 @@ def _cmd_build(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def _cmd_import(args: argparse.Namespace) -> int:
+    project = find_project(args.project, out=args.out)
+    if project.bundled:
+        raise InputError(
+            "import into your own project: run it in a folder with allygraph.toml (or pass --project DIR); "
+            "the bundled corpus is read-only"
+        )
+    progress = _progress(args)
+    progress(f"reading {args.alliances} and {args.members}")
+    data = read_atop(args.alliances, args.members, args.states, allow_unknown_states=args.allow_unknown_states)
+    for code, where in sorted(data.unknown_states.items()):
+        _stderr(f"allygraph: warning: {where}: state code {code} is not in {args.states}; imported with its code only")
+    target = write_import(data, project.data)
+    members = sum(len(a.members) for a in data.agreements.values())
+    progress(f"wrote {len(data.agreements)} agreements ({members} memberships) to {target}")
+    if args.no_build:
+        return EXIT_OK
+    args.no_reason, args.definitions = False, None
+    return _cmd_build(args)
+
+
 def _definition_files(args: argparse.Namespace, project: Project) -> tuple[Path, ...]:
     return project.definitions + tuple(args.definitions or ())
 
 
+def _remote(args: argparse.Namespace) -> RemoteOptions:
+    return remote_options(
+        user=args.user,
+        password_env=args.password_env,
+        token_env=args.token_env,
+        connect_timeout=args.connect_timeout,
+        read_timeout=args.timeout,
+        retries=args.retries,
+    )
+
+
 def _classify(
     args: argparse.Namespace, *, names: list[str] | None, views: list[str] | None
-) -> tuple[Result, pyoxigraph.Store]:
+) -> tuple[Result, pyoxigraph.Store | RemoteStore]:
     project = find_project(args.project, out=args.out)
     definitions = load_definitions(_definition_files(args, project))
-    store = open_store(project.out)
+    store: pyoxigraph.Store | RemoteStore
+    if getattr(args, "endpoint", None):
+        if args.assume:
+            raise InputError("--assume adds claims to a local copy of the store; it cannot be used with --endpoint")
+        store = RemoteStore(args.endpoint, options=_remote(args))
+    else:
+        store = open_store(project.out)
     if args.assume:
         store = with_assumptions(store, load_assumptions(args.assume, store))
     return classify(
@@ -146,9 +206,51 @@ def _cmd_explain(args: argparse.Namespace) -> int:
 def _cmd_query(args: argparse.Namespace) -> int:
     project = find_project(args.project, out=args.out)
     named = load_query(args.query)
+    if args.standalone:  # this process only reads the store: no query may open a socket (sandbox.py)
+        forbid_network()
     results = run_query(open_store(project.out), named, args.param or [])
     sys.stdout.buffer.write(render_results(results, args.format))
     sys.stdout.flush()
+    return EXIT_OK
+
+
+class _Stop(Exception):
+    """SIGTERM while serving: a normal stop."""
+
+
+def _cmd_serve(args: argparse.Namespace) -> int:
+    project = find_project(args.project, out=args.out)
+    config = ServerConfig(
+        out=project.out,
+        host=args.host,
+        port=args.port,
+        timeout=args.timeout,
+        max_rows=args.max_rows,
+        max_bytes=args.max_bytes,
+        max_request=args.max_request,
+        max_url=args.max_url,
+        max_depth=args.max_depth,
+        workers=args.workers,
+        cors=args.cors,
+    )
+
+    def ready(server: SparqlServer) -> None:
+        if not server.pool.sandboxed:
+            _stderr("allygraph: warning: query workers cannot be barred from the network here (needs Linux seccomp)")
+        _stderr(f"allygraph: serving {server.url} (read-only; Ctrl-C stops)")
+
+    def stop(_signum: int, _frame: object) -> NoReturn:
+        raise _Stop
+
+    signal.signal(signal.SIGTERM, stop)
+    try:
+        serve(config, log=None if args.quiet else lambda line: _stderr(f"allygraph: {line}"), ready=ready)
+    except _Stop:
+        _stderr("allygraph: stopped")
+        return EXIT_OK
+    except KeyboardInterrupt:
+        _stderr("allygraph: stopped (interrupted)")
+        return EXIT_INTERRUPTED
     return EXIT_OK
 
 
@@ -166,6 +268,46 @@ def _cmd_export(args: argparse.Namespace) -> int:
         tmp.replace(args.out)  # a failed export never leaves half a file behind
     finally:
         tmp.unlink(missing_ok=True)
+    return EXIT_OK
+
+
+def _cmd_push(args: argparse.Namespace) -> int:
+    project = find_project(args.project, out=args.out)
+    try:
+        result = push(
+            project.out,
+            args.endpoint,
+            options=_remote(args),
+            sparql=args.sparql,
+            dry_run=args.dry_run,
+            progress=_progress(args),
+            bar=None if args.quiet else ProgressBar(),
+        )
+    except KeyboardInterrupt:
+        _stderr("allygraph: push interrupted; the graphs already pushed stay: run it again to complete the copy")
+        return EXIT_INTERRUPTED
+    if args.dry_run:
+        print(result.listing())
+    if not args.quiet:
+        print(result.summary())
+    return EXIT_OK
+
+
+def _cmd_init(args: argparse.Namespace) -> int:
+    written = init_project(args.folder)
+    if not args.quiet:
+        for path in written:
+            print(f"created {path}")
+        print(f"next: cd {args.folder} && allygraph build   (then read {args.folder / 'README.md'})")
+    return EXIT_OK
+
+
+def _cmd_docs(args: argparse.Namespace) -> int:
+    project = find_project(args.project)
+    out = args.out or (project.out / "docs")
+    path = write_docs(out, load_definitions(_definition_files(args, project)))
+    if not args.quiet:
+        print(f"documentation: {path}")
     return EXIT_OK
 
 
@@ -208,6 +350,41 @@ def parser() -> argparse.ArgumentParser:
             help="an extra definition file (Turtle); repeatable",
         )
 
+    def endpoint_options(p: argparse.ArgumentParser) -> None:
+        p.add_argument(
+            "--user",
+            metavar="NAME",
+            help="basic authentication; the password comes from $ALLYGRAPH_PASSWORD (or --password-env), "
+            "else it is asked for",
+        )
+        p.add_argument("--password-env", metavar="VAR", help="the environment variable holding the password")
+        p.add_argument(
+            "--token-env",
+            metavar="VAR",
+            help="the environment variable holding a bearer token (default: ALLYGRAPH_TOKEN)",
+        )
+        p.add_argument(
+            "--timeout",
+            type=float,
+            default=DEFAULT_READ_TIMEOUT,
+            metavar="SECONDS",
+            help=f"read timeout (default: {DEFAULT_READ_TIMEOUT:g})",
+        )
+        p.add_argument(
+            "--connect-timeout",
+            type=float,
+            default=DEFAULT_CONNECT_TIMEOUT,
+            metavar="SECONDS",
+            help=f"connect timeout (default: {DEFAULT_CONNECT_TIMEOUT:g})",
+        )
+        p.add_argument(
+            "--retries",
+            type=int,
+            default=DEFAULT_RETRIES,
+            metavar="N",
+            help=f"retries of GET and PUT on connection errors and HTTP 502/503/504 (default: {DEFAULT_RETRIES})",
+        )
+
     def reasoning_options(p: argparse.ArgumentParser) -> None:
         p.add_argument(
             "--engine",
@@ -232,7 +409,28 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--out", type=Path, metavar="DIR", help="output folder (default: the project's, or ./build)")
     p.add_argument("--no-reason", action="store_true", help="skip classification")
     definitions_option(p)
+    p = command("init", "create a new project for your own articles (never overwrites anything)", _cmd_init)
+    p.add_argument("folder", type=Path, metavar="DIR", help="a new or empty folder")
+    p = command("docs", "write the ontology and the definitions of alliance as one HTML page", _cmd_docs)
+    p.add_argument("--out", type=Path, metavar="DIR", help="output folder (default: <build folder>/docs)")
+    definitions_option(p)
     command("validate", "check the ledger against the SHACL shapes without writing anything", _cmd_validate)
+    p = command(
+        "import",
+        "import treaty data into the project's ledger (data/imports/), then build",
+        _cmd_import,
+    )
+    p.add_argument("dataset", choices=("atop",), help="atop: ATOP alliance- and member-level CSV files")
+    p.add_argument("--alliances", type=Path, required=True, metavar="FILE", help="the alliance-level CSV file")
+    p.add_argument("--members", type=Path, required=True, metavar="FILE", help="the member-level CSV file")
+    p.add_argument("--states", type=Path, metavar="FILE", help="COW state codes (ccode,stateabb): names and checks")
+    p.add_argument(
+        "--allow-unknown-states",
+        action="store_true",
+        help="import member codes the --states file lacks (with their code only) instead of refusing the files",
+    )
+    p.add_argument("--no-build", action="store_true", help="only write data/imports/atop.nq")
+    p.add_argument("--out", type=Path, metavar="DIR", help="output folder of the build (default: the project's)")
     p = command("classify", "classify relationships under each definition of alliance, in each view", _cmd_classify)
     p.add_argument(
         "--definition",
@@ -246,6 +444,13 @@ def parser() -> argparse.ArgumentParser:
         metavar="V",
         help="all, source:<document>, work:<id>, author:<id>; repeatable; default: all views (with --assume: all)",
     )
+    p.add_argument(
+        "--endpoint",
+        metavar="URL",
+        help="classify the data at this SPARQL query URL (e.g. http://localhost:7878/query, after "
+        "allygraph push) instead of the local build",
+    )
+    endpoint_options(p)
     reasoning_options(p)
     p = command("query", "run a query of the library (queries/) or a SPARQL file against the built store", _cmd_query)
     p.add_argument("query", metavar="NAME|FILE", help="a query name (see queries/README.md) or a .rq file")
@@ -257,6 +462,46 @@ def parser() -> argparse.ArgumentParser:
     )
     p.add_argument("--format", choices=("table", "csv", "tsv", "json", "xml"), default="table")
     p.add_argument("--out", type=Path, metavar="DIR", help="the build folder to read (default: the project's)")
+    p = command(
+        "serve",
+        "serve the built store read-only over HTTP: a SPARQL 1.1 endpoint at /sparql, linked data, a query page",
+        _cmd_serve,
+    )
+    p.add_argument("--out", type=Path, metavar="DIR", help="the build folder to serve (default: the project's)")
+    p.add_argument("--host", default=ServerConfig.host, help=f"address to listen on (default: {ServerConfig.host})")
+    p.add_argument(
+        "--port", type=int, default=ServerConfig.port, help=f"default: {ServerConfig.port}; 0 picks a free port"
+    )
+    p.add_argument(
+        "--timeout",
+        type=float,
+        default=ServerConfig.timeout,
+        metavar="SECONDS",
+        help=f"stop a query after this long, answering 503 (default: {ServerConfig.timeout:g})",
+    )
+    for name, what, status in (
+        ("max-rows", "rows (or triples) in a result", 422),
+        ("max-bytes", "bytes in a response", 422),
+        ("max-request", "bytes in a request body", 413),
+        ("max-url", "characters in the request path and query string", 414),
+        ("max-depth", "nesting of { ( [ in a query", 400),
+    ):
+        default = getattr(ServerConfig, name.replace("-", "_"))
+        p.add_argument(
+            f"--{name}",
+            type=int,
+            default=default,
+            metavar="N",
+            help=f"at most N {what}, else {status} (default: {default})",
+        )
+    p.add_argument(
+        "--workers", type=int, default=ServerConfig.workers, metavar="N", help="query worker processes (default: 2)"
+    )
+    p.add_argument(
+        "--cors",
+        metavar="ORIGIN",
+        help="let web pages from ORIGIN (https://host[:port], or *) read the answers; default: no CORS headers",
+    )
     p = command("export", "write the built dataset in a standard RDF syntax (standard output by default)", _cmd_export)
     p.add_argument(
         "--format",
@@ -267,6 +512,25 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--graph", metavar="IRI", help="export only this named graph")
     p.add_argument("--out", type=Path, metavar="FILE", help="write to FILE instead of standard output")
     p.add_argument("--store", type=Path, metavar="DIR", help="the build folder to read (default: the project's)")
+    p = command("push", "copy the built dataset into a store speaking the SPARQL 1.1 Graph Store Protocol", _cmd_push)
+    p.add_argument(
+        "--endpoint",
+        required=True,
+        metavar="URL",
+        help="the Graph Store Protocol URL: http://HOST:7878/store (Oxigraph), http://HOST:3030/DATASET/data "
+        "(Fuseki), http://HOST:7200/repositories/REPO/rdf-graphs/service (GraphDB)",
+    )
+    p.add_argument(
+        "--dry-run", action="store_true", help="list the graphs that would be created, replaced or left alone"
+    )
+    p.add_argument(
+        "--sparql",
+        metavar="URL",
+        help="the store's SPARQL query URL, to list its graphs that the build lacks (default: derived for "
+        "Oxigraph, Fuseki and GraphDB URLs)",
+    )
+    p.add_argument("--out", type=Path, metavar="DIR", help="the build folder to read (default: the project's)")
+    endpoint_options(p)
     p = command("explain", "explain one relationship's outcome criterion by criterion, with the quotes", _cmd_explain)
     p.add_argument("relationship", metavar="RELATIONSHIP", help="an entity id (iran-russia), IRI or label")
     p.add_argument("--definition", default="valdai", metavar="D", help="default: valdai")
@@ -282,6 +546,7 @@ def _terminate(_signum: int, _frame: object) -> NoReturn:
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line; returns the exit code."""
     args = parser().parse_args(argv)
+    args.standalone = argv is None  # a process of its own (not called from Python, as tests do)
     signal.signal(signal.SIGTERM, _terminate)  # clean up like Ctrl-C
     try:
         return int(args.func(args))
