@@ -163,3 +163,25 @@ def test_quality_check_failure_stops_the_build(tmp_path: Path, capsys: pytest.Ca
     assert "self-contradiction-violation.rq" in err
     assert "claims/alpha.yaml" in err
     assert not (out / "current").exists()
+
+
+SLOW = "SELECT (COUNT(*) AS ?n) WHERE { " + " ".join(f"GRAPH ?g{i} {{ ?s{i} ?p{i} ?o{i} }}" for i in range(5)) + " }"
+
+
+def test_a_query_past_its_timeout_is_stopped(corpus: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    slow = tmp_path / "slow.rq"
+    slow.write_text(SLOW, encoding="utf-8")
+    code = main(["query", str(slow), "--timeout", "1", "--project", str(corpus)])
+    out, err = capsys.readouterr()
+    assert code == 2
+    assert "ran past 1 s and was stopped" in err
+    assert out == ""  # never a partial result
+
+
+def test_results_past_the_byte_cap_are_refused_not_truncated(corpus: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    code = main(["query", "claims-by-attribution", "--max-bytes", "100", "--project", str(corpus)])
+    out, err = capsys.readouterr()
+    assert code == 2
+    assert "pass 100 bytes" in err and out == ""
+    assert main(["query", "claims-by-attribution", "--project", str(corpus), "-q"]) == 0
+    assert len(capsys.readouterr().out.encode()) > 100

@@ -36,9 +36,7 @@ from .export import export
 from .init import init_project
 from .project import Project, find_project
 from .push import ProgressBar, push
-from .query import load_query
-from .query import render as render_results
-from .query import run as run_query
+from .query import DEFAULT_MAX_BYTES, DEFAULT_TIMEOUT, load_query, run_isolated
 from .reason import Result, classify, with_assumptions
 from .remote import (
     DEFAULT_CONNECT_TIMEOUT,
@@ -48,7 +46,6 @@ from .remote import (
     RemoteStore,
     remote_options,
 )
-from .sandbox import forbid_network
 from .serve import ServerConfig, SparqlServer, serve
 from .store import open_store
 
@@ -206,10 +203,11 @@ def _cmd_explain(args: argparse.Namespace) -> int:
 def _cmd_query(args: argparse.Namespace) -> int:
     project = find_project(args.project, out=args.out)
     named = load_query(args.query)
-    if args.standalone:  # this process only reads the store: no query may open a socket (sandbox.py)
-        forbid_network()
-    results = run_query(open_store(project.out), named, args.param or [])
-    sys.stdout.buffer.write(render_results(results, args.format))
+    open_store(project.out)  # "no store" is reported here, before a query process starts
+    body = run_isolated(
+        project.out, named, args.param or [], args.format, timeout=args.timeout, max_bytes=args.max_bytes
+    )
+    sys.stdout.buffer.write(body)
     sys.stdout.flush()
     return EXIT_OK
 
@@ -461,6 +459,17 @@ def parser() -> argparse.ArgumentParser:
         help="bind a variable: <iri>, http(s)://..., id:entity, or a plain string; repeatable",
     )
     p.add_argument("--format", choices=("table", "csv", "tsv", "json", "xml"), default="table")
+    p.add_argument(
+        "--timeout",
+        type=float,
+        default=DEFAULT_TIMEOUT,
+        metavar="SECONDS",
+        help=f"stop the query after this long (default {DEFAULT_TIMEOUT:g}); it runs in a process of its own, "
+        "with no network",
+    )
+    p.add_argument(
+        "--max-bytes", type=int, default=DEFAULT_MAX_BYTES, metavar="N", help="refuse results larger than this"
+    )
     p.add_argument("--out", type=Path, metavar="DIR", help="the build folder to read (default: the project's)")
     p = command(
         "serve",
@@ -546,7 +555,6 @@ def _terminate(_signum: int, _frame: object) -> NoReturn:
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line; returns the exit code."""
     args = parser().parse_args(argv)
-    args.standalone = argv is None  # a process of its own (not called from Python, as tests do)
     signal.signal(signal.SIGTERM, _terminate)  # clean up like Ctrl-C
     try:
         return int(args.func(args))

@@ -4,13 +4,14 @@ and the data-quality checks (`queries/qc/*-violation.rq`) that `build` runs."""
 from __future__ import annotations
 
 import re
+import sys
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
 import pyoxigraph
 
-from .errors import InputError, Location
+from .errors import AllygraphError, InputError, Location
 from .namespaces import AG, ID
 from .ontology import suggest
 from .paths import queries_dir
@@ -172,6 +173,72 @@ def run(store: pyoxigraph.Store, query: NamedQuery, params: Sequence[str] = ()) 
         raise InputError(f"SPARQL syntax: {exc}", Location(query.path)) from None
     except RuntimeError as exc:
         raise InputError(f"{exc} (a parameter must be a variable the query selects)", Location(query.path)) from None
+
+
+DEFAULT_TIMEOUT = 60.0  # seconds, for `allygraph query`
+DEFAULT_MAX_BYTES = 256 * 1024 * 1024
+
+
+class QueryStopped(AllygraphError, TimeoutError):
+    """A query ran past its deadline or its output cap, or crashed the process running it."""
+
+
+def run_isolated(
+    out: Path,
+    query: NamedQuery,
+    params: Sequence[str] = (),
+    fmt: str = "table",
+    *,
+    timeout: float = DEFAULT_TIMEOUT,
+    max_bytes: int = DEFAULT_MAX_BYTES,
+) -> bytes:
+    """Run a query on the store in `out` in a process of its own, with no network, that is killed at the
+    deadline (pyoxigraph cannot stop a query from inside); the rendered results.
+
+    :raises QueryStopped: past `timeout` seconds or `max_bytes` of output, or if the process crashed.
+    :raises InputError: for the errors `run` reports (syntax, parameters).
+    """
+    import multiprocessing
+
+    context = multiprocessing.get_context("fork" if sys.platform == "linux" else "spawn")  # fork: no re-import
+    ours, theirs = context.Pipe(duplex=False)
+    process = context.Process(
+        target=_isolated_main, args=(theirs, str(out), query, list(params), fmt, max_bytes), daemon=True
+    )
+    process.start()
+    theirs.close()
+    try:
+        if not ours.poll(timeout):
+            raise QueryStopped(f"{query.path}: the query ran past {timeout:g} s and was stopped (--timeout)")
+        kind, payload = ours.recv()
+    except EOFError:
+        process.join(5)
+        raise QueryStopped(
+            f"{query.path}: the query crashed the process running it (exit {process.exitcode}); nothing was printed"
+        ) from None
+    finally:
+        if process.is_alive():
+            process.kill()
+        process.join(5)
+        ours.close()
+    if kind == "error":
+        raise AllygraphError(payload)  # already names the file and line
+    if kind == "too-big":
+        raise QueryStopped(f"{query.path}: the results pass {max_bytes} bytes; add a LIMIT (--max-bytes)")
+    return payload  # type: ignore[no-any-return]
+
+
+def _isolated_main(conn: object, out: str, query: NamedQuery, params: list[str], fmt: str, max_bytes: int) -> None:
+    from .sandbox import forbid_network
+    from .store import open_store
+
+    forbid_network()
+    try:
+        body = render(run(open_store(Path(out)), query, params), fmt)
+    except AllygraphError as exc:
+        conn.send(("error", str(exc)))  # type: ignore[attr-defined]
+        return
+    conn.send(("too-big", b"") if len(body) > max_bytes else ("ok", body))  # type: ignore[attr-defined]
 
 
 def render(results: object, fmt: str) -> bytes:
