@@ -387,3 +387,34 @@ def test_build_refused_by_a_foreign_file_in_the_output_folder_keeps_the_previous
     assert "allygraph.nq" in result.stderr
     assert current_target(out) == old, "`current` was switched by a build that failed"
     assert store_quads(out) == previous_build.quads
+
+
+def _small_files() -> None:  # in the child: files may not grow past 200 kB, as on a full disk
+    import resource
+
+    signal.signal(signal.SIGXFSZ, signal.SIG_IGN)  # so a write fails with EFBIG instead of killing
+    resource.setrlimit(resource.RLIMIT_FSIZE, (200_000, 200_000))
+
+
+def test_disk_full_while_writing_gives_a_clear_error_and_keeps_the_previous_store(
+    mini: Path, previous_build: PreviousBuild, tmp_path: Path
+) -> None:
+    import subprocess
+
+    from conftest import allygraph_command
+
+    out = previous_build.out
+    before = generations(out)
+    done = subprocess.run(
+        allygraph_command("build", "--project", mini, "--out", out),
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        preexec_fn=_small_files,
+    )
+    assert done.returncode == 2, done.stderr
+    assert "cannot write the new store" in done.stderr and "previous build is untouched" in done.stderr
+    assert "Traceback" not in done.stderr
+    assert generations(out) == before  # the half-written generation is gone
+    previous_build.assert_unchanged()

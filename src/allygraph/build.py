@@ -13,7 +13,7 @@ import pyoxigraph
 
 from . import store as stores
 from .definitions import DefinitionSet, load_definitions
-from .errors import ValidationFailed
+from .errors import StoreError, ValidationFailed
 from .ledger import Ledger, load_ledger
 from .namespaces import ONTOLOGY_GRAPH, PREFIXES
 from .query import quality_checks
@@ -92,11 +92,19 @@ def build(
         report: Report = stages.run("validate", "validating (SHACL)", validate, dataset)
         if not report.conforms:
             raise ValidationFailed(report)
-        generation = stores.new_generation(out)
+        try:
+            generation = stores.new_generation(out)
+        except OSError as exc:
+            raise StoreError(f"cannot write in {out}: {exc.strerror or exc}; the previous build is untouched") from exc
         try:
             nquads = dataset.serialize(format="nquads", encoding="utf-8")  # type: ignore[attr-defined]
             quads, graphs = _write(generation, nquads, defs, reason, stages)
             stores.commit(out, generation)
+        except OSError as exc:  # disk full, file size limit, permissions
+            stores.discard(generation)
+            raise StoreError(
+                f"cannot write the new store in {out}: {exc}; nothing was changed, the previous build is untouched"
+            ) from exc
         except BaseException:
             stores.discard(generation)
             raise
