@@ -19,6 +19,7 @@ A copy that is inconsistent all the same yields no conclusions, never a crash.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import itertools
 import os
@@ -26,6 +27,7 @@ import shutil
 import subprocess
 import tempfile
 import threading
+import time
 from collections import defaultdict
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
@@ -219,7 +221,14 @@ def _relevant(triples: list[Triple], relationships: set[Node]) -> list[Triple]:
 
 DRIVER = Path(__file__).resolve().parent / "java" / "HermitDriver.java"
 TBOX_IRI = URIRef("urn:allygraph:tbox")
-TIMEOUT = 600.0  # seconds for one reasoner run
+TIMEOUT = 600.0  # seconds for one reasoner run (ALLYGRAPH_HERMIT_TIMEOUT overrides)
+
+
+def _deadline() -> float:
+    try:
+        return float(os.environ.get("ALLYGRAPH_HERMIT_TIMEOUT", TIMEOUT))
+    except ValueError:
+        raise ReasonerError("ALLYGRAPH_HERMIT_TIMEOUT must be a number of seconds") from None
 
 
 class _HermiT:
@@ -256,7 +265,8 @@ class _HermiT:
 
     def close(self) -> None:
         if self._process.stdin and not self._process.stdin.closed:
-            self._process.stdin.close()
+            with contextlib.suppress(OSError):  # the JVM may be gone (killed at the deadline, crashed)
+                self._process.stdin.close()
         try:
             self._process.wait(timeout=10)
         except subprocess.TimeoutExpired:
@@ -294,7 +304,9 @@ class _HermiT:
 
     def _exchange(self, job: str) -> list[str]:
         assert self._process.stdin is not None and self._process.stdout is not None
-        watchdog = threading.Timer(TIMEOUT, self._process.kill)
+        deadline = _deadline()
+        watchdog = threading.Timer(deadline, self._process.kill)
+        started = time.monotonic()
         watchdog.start()
         try:
             self._process.stdin.write(job + "\n")
@@ -308,7 +320,9 @@ class _HermiT:
             watchdog.cancel()
         if not line:
             self._stderr.seek(0)
-            message = self._stderr.read().strip()[-800:] or f"HermiT did not finish within {TIMEOUT:.0f} s"
+            message = self._stderr.read().strip()[-800:] or "the JVM ended without a word"
+            if time.monotonic() - started >= deadline:
+                message = f"HermiT did not finish within {deadline:g} s (ALLYGRAPH_HERMIT_TIMEOUT) and was stopped"
             raise ReasonerError(f"HermiT failed: {message}; use --engine sparql")
         return lines
 
@@ -330,7 +344,7 @@ def _driver(java: str, jar: Path) -> list[str]:
             done = subprocess.run(
                 [str(javac), "-nowarn", "-d", str(tmp), "-cp", str(jar), str(DRIVER)],
                 capture_output=True,
-                timeout=TIMEOUT,
+                timeout=_deadline(),
                 check=False,
             )
             if done.returncode == 0:
