@@ -15,7 +15,7 @@ import pytest
 
 import allygraph
 from allygraph.atop import read_atop
-from allygraph.errors import InputErrors
+from allygraph.errors import InputError, InputErrors
 from allygraph.query import load_query, run
 from conftest import MINI, REPO, Result, snapshot
 
@@ -279,3 +279,18 @@ def test_real_atop_with_the_corpus(tmp_path: Path, cli: Callable[..., Result]) -
         if "atop_id" in c
     ]
     assert len(listed) == 745
+
+
+def test_an_unclosed_quote_is_a_row_error_not_a_hang(tmp_path: Path) -> None:
+    folder = broken(tmp_path, "alliances.csv", "1003,2005,0,", '1003,"2005,0,')
+    with pytest.raises(InputErrors) as caught:
+        read_atop(folder / "alliances.csv", folder / "members.csv", folder / "states.csv")
+    assert f"{folder / 'alliances.csv'}:" in str(caught.value)
+
+
+def test_oversized_csv_is_refused_before_reading(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import allygraph.atop as atop
+
+    monkeypatch.setattr(atop, "MAX_CSV_BYTES", 100)  # the real cap is 512 MB; the rule is the same
+    with pytest.raises(InputError, match="the limit is 100"):
+        read_atop(FIXTURE / "alliances.csv", FIXTURE / "members.csv")

@@ -51,6 +51,7 @@ CODES = {
 ALLIANCE_COLUMNS = ("atopid", "begyr", "endyr", *PLEDGES, *CODES)
 MEMBER_COLUMNS = ("atopid", "member")
 _INTEGER = re.compile(r"-?[0-9]+")
+MAX_CSV_BYTES = 512 * 1024 * 1024  # the real ATOP 4.01 files are under 1 MB
 
 
 @dataclass
@@ -85,10 +86,17 @@ class _Rows:
 
     def __iter__(self) -> Iterator[tuple[int, dict[str, str]]]:
         try:
+            size = self.path.stat().st_size
+        except OSError as exc:
+            raise InputError(f"cannot read {self.path}: {exc.strerror}", Location(self.path)) from None
+        if size > MAX_CSV_BYTES:
+            raise InputError(f"file is {size:,} bytes; the limit is {MAX_CSV_BYTES:,}", Location(self.path))
+        try:
             handle = self.path.open(encoding="utf-8", newline="")
         except OSError as exc:
             raise InputError(f"cannot read {self.path}: {exc.strerror}", Location(self.path)) from None
         with handle:
+            csv.field_size_limit(1024 * 1024)  # one cell may not swallow the file (an unclosed quote)
             reader = csv.reader(handle)
             try:
                 header = next(reader)
