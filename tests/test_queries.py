@@ -185,3 +185,42 @@ def test_results_past_the_byte_cap_are_refused_not_truncated(corpus: Path, capsy
     assert "pass 100 bytes" in err and out == ""
     assert main(["query", "claims-by-attribution", "--project", str(corpus), "-q"]) == 0
     assert len(capsys.readouterr().out.encode()) > 100
+
+
+def test_from_clauses_read_no_file_and_open_no_connection(
+    corpus: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    import socket
+    import threading
+
+    listener = socket.socket()
+    listener.bind(("127.0.0.1", 0))
+    listener.listen()
+    listener.settimeout(3)
+    hits: list[int] = []
+
+    def accept() -> None:
+        try:
+            listener.accept()[0].close()
+            hits.append(1)
+        except OSError:
+            pass
+
+    thread = threading.Thread(target=accept, daemon=True)
+    thread.start()
+    secret = tmp_path / "secret.ttl"
+    secret.write_text("<urn:a> <urn:b> <urn:leaked> .\n", encoding="utf-8")
+    query = tmp_path / "from.rq"
+    port = listener.getsockname()[1]
+    query.write_text(
+        f"SELECT ?o FROM <{secret.as_uri()}> FROM NAMED <http://127.0.0.1:{port}/data> "
+        "WHERE { { ?s ?p ?o } UNION { GRAPH ?g { ?s ?p ?o } } }",
+        encoding="utf-8",
+    )
+    code = main(["query", str(query), "--format", "csv", "--project", str(corpus)])
+    out, _err = capsys.readouterr()
+    thread.join(timeout=5)
+    listener.close()
+    assert code == 0
+    assert "leaked" not in out and out.strip() == "o"  # the FROM IRIs name graphs of the store; none exist
+    assert hits == []
