@@ -294,3 +294,17 @@ def test_oversized_csv_is_refused_before_reading(tmp_path: Path, monkeypatch: py
     monkeypatch.setattr(atop, "MAX_CSV_BYTES", 100)  # the real cap is 512 MB; the rule is the same
     with pytest.raises(InputError, match="the limit is 100"):
         read_atop(FIXTURE / "alliances.csv", FIXTURE / "members.csv")
+
+
+def test_explain_shows_the_record_behind_each_criterion(imported: Path, cli: Callable[..., Result]) -> None:
+    result = cli("explain", "https://w3id.org/allygraph/id/atop/1004/relationship", "--project", imported)
+    assert result.code == 0, result.stderr
+    line = next(
+        i for i, s in enumerate((FIXTURE / "alliances.csv").read_text().splitlines(), 1) if s.startswith("1004,")
+    )
+    assert (
+        "supported by atop-1004 (asserted; Alliance Treaty Obligations and Provisions (ATOP) project; "
+        f"alliances.csv:{line})" in result.stdout
+    )
+    assert f"from ATOP dataset, version 4.01, alliances.csv line {line}" in result.stdout
+    assert "UNDETERMINED" in result.stdout

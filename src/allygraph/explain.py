@@ -60,7 +60,9 @@ def claim_details(store: pyoxigraph.Store, ids: set[str]) -> dict[str, ClaimDeta
           GRAPH ?head {{ ?claim <{NP.hasAssertion}> ?a }}
           GRAPH ?pubinfo {{ ?claim <{AG.claimId}> ?id ; <{AG.mediaFile}> ?file ; <{AG.line}> ?line }}
           GRAPH ?prov {{
-            ?a <{AG.quote}> ?quote ; <{AG.modality}> ?modality ; <{AG.attributionKind}> ?kind .
+            ?a <{AG.modality}> ?modality ; <{AG.attributionKind}> ?kind .
+            OPTIONAL {{ ?a <{AG.quote}> ?quoted }}
+            OPTIONAL {{ ?a <{PROV.wasDerivedFrom}> ?record . ?record <{RDFS.label}> ?recordLabel }}
             OPTIONAL {{ ?a <{PROV.wasAttributedTo}> ?authorNode }}
             OPTIONAL {{ ?a <{AG.reportedSpeaker}> ?speakerNode }}
             OPTIONAL {{ ?a <{AG.hasAnchor}> ?anchor . ?anchor <{OA.hasSource}> ?docNode ;
@@ -70,6 +72,7 @@ def claim_details(store: pyoxigraph.Store, ids: set[str]) -> dict[str, ClaimDeta
           OPTIONAL {{ GRAPH ?sg {{ ?docNode <{DCTERMS.identifier}> ?doc }} }}
           OPTIONAL {{ GRAPH ?ag {{ ?authorNode <{RDFS.label}> ?author }} }}
           OPTIONAL {{ GRAPH ?eg {{ ?speakerNode <{RDFS.label}> ?speaker }} }}
+          BIND (COALESCE(?quoted, CONCAT("[record] ", ?recordLabel)) AS ?quote)
         }} ORDER BY ?id ?start"""
     rows: dict[str, dict[str, object]] = {}
     for row in store.query(query):
@@ -177,9 +180,9 @@ def _render_claim(heading: str, detail: ClaimDetail | None, claim_id: str, width
     if detail.attribution == "reportedSpeech":
         who = f"{detail.speaker}, reported by {detail.author}"
     lines = [f"{indent}{heading} {claim_id} ({detail.modality}; {who}; {detail.file}:{detail.line})"]
-    lines += textwrap.wrap(
-        f"“{detail.quote}”", width - 4, initial_indent=indent + "  ", subsequent_indent=indent + "   "
-    )
+    record = detail.quote.removeprefix("[record] ")
+    shown = f"from {record}" if record != detail.quote else f"“{detail.quote}”"  # imported data has no quote
+    lines += textwrap.wrap(shown, width - 4, initial_indent=indent + "  ", subsequent_indent=indent + "   ")
     for anchor in detail.anchors:
         lines.append(f"{indent}  in {anchor.document} [{anchor.start}:{anchor.end}]")
     return lines
