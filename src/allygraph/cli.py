@@ -46,6 +46,7 @@ from .remote import (
     RemoteStore,
     remote_options,
 )
+from .report import write_report
 from .serve import ServerConfig, SparqlServer, serve
 from .store import open_store
 
@@ -309,6 +310,17 @@ def _cmd_docs(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def _cmd_report(args: argparse.Namespace) -> int:
+    project = find_project(args.project, out=args.store)
+    out = args.out or (project.out / "report")
+    index = write_report(
+        open_store(project.out), out, definition=args.definition, view=args.view, progress=_progress(args)
+    )
+    if not args.quiet:
+        print(f"report: {index}")
+    return EXIT_OK
+
+
 def _cmd_validate(args: argparse.Namespace) -> int:
     project = find_project(args.project)
     _ledger, report = check(project.data, progress=_progress(args))
@@ -412,6 +424,11 @@ def parser() -> argparse.ArgumentParser:
     p = command("docs", "write the ontology and the definitions of alliance as one HTML page", _cmd_docs)
     p.add_argument("--out", type=Path, metavar="DIR", help="output folder (default: <build folder>/docs)")
     definitions_option(p)
+    p = command("report", "write a static HTML report: map, criteria matrices, highlighted sources", _cmd_report)
+    p.add_argument("--out", type=Path, metavar="DIR", help="output folder (default: <build folder>/report)")
+    p.add_argument("--definition", default="valdai", metavar="D", help="the map's initial colouring (default: valdai)")
+    p.add_argument("--view", default="all", metavar="V", help="the body of evidence (default: all)")
+    p.add_argument("--store", type=Path, metavar="DIR", help="the build folder to read (default: the project's)")
     command("validate", "check the ledger against the SHACL shapes without writing anything", _cmd_validate)
     p = command(
         "import",
