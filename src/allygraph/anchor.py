@@ -64,7 +64,7 @@ class Index:
         needle, _ = normalise(quote)
         if not needle:
             return []
-        end = len(self.text) if end is None else end
+        end = len(self.text) if end is None else min(end, len(self.text))
         found: list[Anchor] = []
         stripped = quote.strip()
         lead = len(stripped) - len(stripped.lstrip("".join(_IGNORED)))  # quote marks the quote starts with
@@ -72,19 +72,19 @@ class Index:
         at = self._norm.find(needle)
         while at != -1:
             first, last = self._offsets[at], self._offsets[at + len(needle) - 1] + 1
-            first, last = self._widen(first, last, lead, trail)
             if first >= start and last <= end:
-                found.append(self.anchor(first, last))
+                found.append(self.anchor(*self._widen(first, last, lead, trail, start, end)))
             at = self._norm.find(needle, at + 1)
         return found
 
-    def _widen(self, first: int, last: int, lead: int, trail: int) -> tuple[int, int]:
-        """Take in up to `lead`/`trail` quotation marks the quote has at its ends, if the text has them."""
+    def _widen(self, first: int, last: int, lead: int, trail: int, start: int, end: int) -> tuple[int, int]:
+        """Take in up to `lead`/`trail` quotation marks the quote has at its ends, if the text has them
+        within [start, end) (a mark just outside a passage never hides a match inside it)."""
         for _ in range(lead):
-            if first > 0 and self.text[first - 1] in _IGNORED:
+            if first > start and self.text[first - 1] in _IGNORED:
                 first -= 1
         for _ in range(trail):
-            if last < len(self.text) and self.text[last] in _IGNORED:
+            if last < end and self.text[last] in _IGNORED:
                 last += 1
         return first, last
 

@@ -6,6 +6,7 @@ aliases and duplicate keys are errors; every value remembers its line so errors 
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from typing import Any, ClassVar
 
@@ -17,6 +18,7 @@ MAX_FILE_BYTES = 10_000_000
 MAX_DEPTH = 64
 
 _PLAIN_TAGS = {"tag:yaml.org,2002:str", "tag:yaml.org,2002:seq", "tag:yaml.org,2002:map"}
+_SURROGATE = re.compile("[\ud800-\udfff]")  # only a \\u escape can put one in a scalar
 
 
 class YStr(str):
@@ -50,7 +52,8 @@ def read_text(path: Path, *, max_bytes: int = MAX_FILE_BYTES) -> str:
         text = data.decode("utf-8")
     except UnicodeDecodeError as exc:
         line = data[: exc.start].count(b"\n") + 1
-        column = exc.start - (data.rfind(b"\n", 0, exc.start) + 1) + 1
+        # in characters, like every other column: the bytes before the first bad one are valid UTF-8
+        column = len(data[data.rfind(b"\n", 0, exc.start) + 1 : exc.start].decode("utf-8")) + 1
         raise InputError(
             f"not valid UTF-8 (byte 0x{data[exc.start]:02x} at offset {exc.start})",
             Location(path, line, column),
@@ -60,9 +63,11 @@ def read_text(path: Path, *, max_bytes: int = MAX_FILE_BYTES) -> str:
 
 
 class _Loader(yaml.SafeLoader):
-    """SafeLoader without implicit typing, and refusing aliases and anchors as they are composed."""
+    """SafeLoader without implicit typing, refusing aliases, anchors and deep nesting as they are composed
+    (PyYAML composes recursively: refusing at MAX_DEPTH keeps the error located, never a RecursionError)."""
 
     yaml_implicit_resolvers: ClassVar[dict[str, Any]] = {}
+    _depth = 0
 
     def compose_node(self, parent: Any, index: Any) -> Any:
         event = self.peek_event()
@@ -70,7 +75,13 @@ class _Loader(yaml.SafeLoader):
             raise _refusal("YAML aliases (*name) are not allowed", event)
         if getattr(event, "anchor", None):
             raise _refusal("YAML anchors (&name) are not allowed", event)
-        return super().compose_node(parent, index)
+        if self._depth > MAX_DEPTH:  # the root is at depth 0, as in _convert
+            raise _refusal(f"YAML nested too deeply (limit {MAX_DEPTH})", event)
+        self._depth += 1
+        try:
+            return super().compose_node(parent, index)
+        finally:
+            self._depth -= 1
 
 
 def _refusal(message: str, event: Any) -> yaml.MarkedYAMLError:
@@ -111,6 +122,12 @@ def loads(text: str, path: Path | str = "<string>") -> Any:
         raise InputError(f"character {exc.character!r} is not allowed in YAML", Location(path, line, column)) from None
     except yaml.YAMLError as exc:
         raise InputError(f"YAML syntax: {exc}", Location(path)) from None
+    except ValueError:  # PyYAML's scanner calls chr() on an escape beyond U+10FFFF ("\\U00110000")
+        mark = loader.get_mark() if loader is not None else None
+        line, col = (mark.line + 1, mark.column + 1) if mark else (0, 0)
+        raise InputError(
+            "YAML syntax: an escape beyond \\U0010FFFF is not a character", Location(path, line, col)
+        ) from None
     except RecursionError:
         raise InputError(f"YAML nested too deeply (limit {MAX_DEPTH})", Location(path)) from None
     finally:
@@ -129,6 +146,12 @@ def _convert(node: yaml.Node, path: Path | str, depth: int) -> Any:
         raise InputError(f"YAML tag {node.tag!r} is not allowed; write plain values", location)
     value: Any
     if isinstance(node, yaml.ScalarNode):
+        if _SURROGATE.search(node.value):
+            raise InputError(
+                "a \\u escape gives a lone surrogate (not a character)",
+                location,
+                hint="write the character itself, or \\U followed by its eight hex digits",
+            )
         value = YStr(node.value)
     elif isinstance(node, yaml.SequenceNode):
         value = YList(_convert(item, path, depth + 1) for item in node.value)
