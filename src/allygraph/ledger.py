@@ -21,12 +21,14 @@ from .yamlio import YList, YMap, YStr
 
 MODALITIES = ("asserted", "denied", "hypothetical")
 AGENT_CLASSES = ("Person", "Organization")
-ID_PATTERN = re.compile(r"^[a-z0-9][a-z0-9-]*$")
-CLAIM_ID_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*$")
+# Used with fullmatch (re.match with `$` would let a final newline through) and ASCII digits only
+# (`\d` also matches other scripts' digits, which XSD lexical forms do not allow).
+ID_PATTERN = re.compile(r"[a-z0-9][a-z0-9-]*")
+CLAIM_ID_PATTERN = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]*")
 _DATE_FORMATS = (
-    (re.compile(r"^\d{4}$"), "gYear"),
-    (re.compile(r"^\d{4}-\d{2}$"), "gYearMonth"),
-    (re.compile(r"^\d{4}-\d{2}-\d{2}$"), "date"),
+    (re.compile(r"[0-9]{4}"), "gYear"),
+    (re.compile(r"[0-9]{4}-[0-9]{2}"), "gYearMonth"),
+    (re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}"), "date"),
 )
 
 
@@ -154,7 +156,7 @@ def parse_date(text: str) -> tuple[str, str]:
     :raises ValueError: if the text is not such a date, or names a day that does not exist.
     """
     for pattern, datatype in _DATE_FORMATS:
-        if pattern.match(text):
+        if pattern.fullmatch(text):
             parts = [int(p) for p in text.split("-")] + [1, 1]
             date(parts[0], parts[1], parts[2])  # raises ValueError on 2016-02-30
             return text, datatype
@@ -361,7 +363,7 @@ def _read_passages(reader: _Reader, key: str, item: YMap, text: str, works: dict
 
 
 def _check_id(reader: _Reader, key: YStr, pattern: re.Pattern[str] = ID_PATTERN) -> bool:
-    if pattern.match(key):
+    if pattern.fullmatch(key):
         return True
     reader.error(f"id {key!r} must be lower case letters, digits and '-'", key.location)
     return False
@@ -502,7 +504,7 @@ def _literal_statement(
             return None
     elif (range_ := reader.vocab.ranges.get(predicate)) is not None:
         datatype = str(range_).rsplit("#", 1)[1]
-        if datatype == "integer" and not re.fullmatch(r"-?\d+", obj):
+        if datatype == "integer" and not re.fullmatch(r"-?[0-9]+", obj):
             reader.error(f"{predicate} must be a whole number, not {obj!r}", obj.location)
             return None
         if datatype == "string":
