@@ -30,10 +30,25 @@ FORMATS = {
 # one; with no word boundaries, because pyoxigraph reads `1SERVICE` as `1 SERVICE`. A second reading
 # blanks only IRIs with a scheme, since `?a<(...)>` may be a comparison rather than an IRI. This is a
 # first line: processes that run user queries also lose the right to open sockets (sandbox.py).
+#
+# The tokens blanked follow the SPARQL 1.1 grammar (and pyoxigraph's reading of it), since any token read
+# longer than the parser reads it hides query text: strings step over escapes (`"""\""""` is one string),
+# a short string holds no raw CR or LF, a comment ends at CR or LF (EOL), and an IRIREF excludes only
+# `<>"{}|^`\` and U+0000-U+0020 (so U+00A0 or U+2028 are IRI characters), with `\uXXXX` / `\UXXXXXXXX`
+# escapes, which pyoxigraph accepts in IRIs.
 _FORBIDDEN = re.compile(r"(SERVICE|LOAD)", re.IGNORECASE)
-_STRINGS = r'"""[\s\S]*?"""|\'\'\'[\s\S]*?\'\'\'|"(?:[^"\\\n]|\\.)*"|\'(?:[^\'\\\n]|\\.)*\''
-_BLANKS = re.compile(rf'\\.|{_STRINGS}|<[^<>"{{}}|^`\s]*>|#[^\n]*|[?$][A-Za-z0-9_]+')
-_STRICT_BLANKS = re.compile(rf'\\.|{_STRINGS}|<[A-Za-z][A-Za-z0-9+.-]*:[^<>"{{}}|^`\s]*>|#[^\n]*|[?$][A-Za-z0-9_]+')
+_ESCAPE = r"\\."  # ECHAR (and UCHAR's `\u` / `\U`, its digits being ordinary characters)
+_STRINGS = (
+    rf'"""(?:[^"\\]|{_ESCAPE}|"(?!""))*"""'
+    rf"|'''(?:[^'\\]|{_ESCAPE}|'(?!''))*'''"
+    rf'|"(?:[^"\\\n\r]|{_ESCAPE})*"'
+    rf"|'(?:[^'\\\n\r]|{_ESCAPE})*'"
+)
+_IRI_CHARS = r'(?:[^<>"{}|^`\\\x00-\x20]|\\u[0-9A-Fa-f]{4}|\\U[0-9A-Fa-f]{8})*'
+_COMMENT = r"#[^\n\r]*"
+_VARIABLE = r"[?$][A-Za-z0-9_]+"
+_BLANKS = re.compile(rf"{_ESCAPE}|{_STRINGS}|<{_IRI_CHARS}>|{_COMMENT}|{_VARIABLE}")
+_STRICT_BLANKS = re.compile(rf"{_ESCAPE}|{_STRINGS}|<[A-Za-z][A-Za-z0-9+.-]*:{_IRI_CHARS}>|{_COMMENT}|{_VARIABLE}")
 
 
 def _readings(text: str) -> list[str]:
