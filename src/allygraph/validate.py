@@ -1,19 +1,32 @@
-"""SHACL validation of a compiled dataset, reported in terms an analyst can act on."""
+"""SHACL validation of a compiled dataset, reported in terms an analyst can act on.
+
+Two engines: "sparql" (the default) is allygraph's own (allygraph.shacl), the shapes compiled to set-based
+SPARQL queries run by pyoxigraph; "pyshacl" is the reference engine, much slower, kept for comparison and
+debugging. Both report the same violations.
+"""
 
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
 
+import pyoxigraph as ox
 import pyshacl
-from rdflib import Dataset, Graph, URIRef
+from rdflib import Dataset, Graph, Literal, URIRef
 from rdflib.namespace import SH
 from rdflib.term import Node
 
 from .namespaces import AG, ID, NP
 from .paths import ontology_dir
+from .shacl import Result, ShaclEngine, UnsupportedShape
+
+ENGINES = ("sparql", "pyshacl")
+DEFAULT_ENGINE = "sparql"
+
+__all__ = ["ENGINES", "Report", "UnsupportedShape", "Violation", "to_store", "validate", "validate_store"]
 
 # rdflib logs a traceback for every ill-typed literal it meets; SHACL reports them properly instead.
 logging.getLogger("rdflib.term").setLevel(logging.ERROR)
@@ -74,11 +87,18 @@ def union(dataset: Dataset) -> Graph:
     return graph
 
 
-def validate(dataset: Dataset | Graph, *, shapes: Graph | None = None) -> Report:
+def validate(dataset: Dataset | Graph, *, shapes: Graph | None = None, engine: str = DEFAULT_ENGINE) -> Report:
     """Validate the union of `dataset`'s graphs against the shapes (default: ontology/shapes.ttl).
 
     Each violation is located at the claim or entity it concerns, with file and line when known.
+    `engine` is "sparql" (allygraph's, on pyoxigraph; the dataset is converted once) or "pyshacl".
+
+    :raises UnsupportedShape: if the shapes use a SHACL feature the "sparql" engine does not implement.
     """
+    if engine == "sparql":
+        return validate_store(to_store(dataset), shapes=shapes)
+    if engine != "pyshacl":
+        raise ValueError(f"unknown SHACL engine {engine!r}; choose one of {', '.join(ENGINES)}")
     data = union(dataset) if isinstance(dataset, Dataset) else dataset
     _conforms, results, _text = pyshacl.validate(
         data,
@@ -92,22 +112,79 @@ def validate(dataset: Dataset | Graph, *, shapes: Graph | None = None) -> Report
     for result in results.subjects(SH.focusNode, None):
         if results.value(result, SH.resultSeverity) != SH.Violation:
             continue
-        report.violations.append(_violation(data, results, result, shape_source))
+        report.violations.append(
+            _violation(
+                results.value(result, SH.focusNode),
+                _shape_name(shape_source, results.value(result, SH.sourceShape)),
+                str(results.value(result, SH.resultMessage) or "does not conform"),
+                results.value(result, SH.value),
+                results.value(result, SH.resultPath),
+                lambda node: _locate(data, node),
+            )
+        )
     report.violations.sort(key=lambda v: (v.file, v.line, v.message))
     return report
 
 
-def _violation(data: Graph, results: Graph, result: Node, shapes: Graph) -> Violation:
-    focus = results.value(result, SH.focusNode)
-    shape = results.value(result, SH.sourceShape)
-    shape_name = _shape_name(shapes, shape)
-    message = str(results.value(result, SH.resultMessage) or "does not conform")
-    value = results.value(result, SH.value)
-    path = results.value(result, SH.resultPath)
-    claim, file, line = _locate(data, focus)
+def to_store(dataset: Dataset | Graph) -> ox.Store:
+    """An in-memory pyoxigraph store holding `dataset` (its graphs, or the graph as the default graph)."""
+    store = ox.Store()
+    if isinstance(dataset, Dataset):
+        store.load(dataset.serialize(format="nquads", encoding="utf-8"), format=ox.RdfFormat.N_QUADS)
+    else:
+        store.load(dataset.serialize(format="nt", encoding="utf-8"), format=ox.RdfFormat.N_TRIPLES)
+    return store
+
+
+@cache
+def _default_engine() -> ShaclEngine:
+    return ShaclEngine(shapes_graph())
+
+
+def engine_for(shapes: Graph | None = None) -> ShaclEngine:
+    """The compiled shapes (default: ontology/shapes.ttl, compiled once per process)."""
+    return _default_engine() if shapes is None else ShaclEngine(shapes)
+
+
+def results(store: ox.Store, *, shapes: Graph | None = None) -> list[Result]:
+    """The raw SHACL results (every severity) of the union of `store`'s graphs, by the "sparql" engine."""
+    return engine_for(shapes).validate(store)
+
+
+def validate_store(store: ox.Store, *, shapes: Graph | None = None) -> Report:
+    """Validate the union of the graphs of a pyoxigraph store with allygraph's engine ("sparql")."""
+    shape_source = shapes if shapes is not None else shapes_graph()
+    found = [r for r in results(store, shapes=shapes) if r.severity == SH.Violation]
+    nodes = {n for r in found for n in (r.focus, r.value) if isinstance(n, URIRef)}
+    located = _locate_all(store, nodes)
+    report = Report()
+    for r in found:
+        report.violations.append(
+            _violation(
+                r.focus,
+                _shape_name(shape_source, r.shape),
+                r.messages[0] if r.messages else "does not conform",
+                r.value,
+                r.path,
+                lambda node: located.get(node, ("", "", 0)),
+            )
+        )
+    report.violations.sort(key=lambda v: (v.file, v.line, v.message))
+    return report
+
+
+def _violation(
+    focus: Node | None,
+    shape_name: str,
+    message: str,
+    value: Node | None,
+    path: Node | None,
+    locate: Callable[[Node | None], tuple[str, str, int]],
+) -> Violation:
+    claim, file, line = locate(focus)
     if isinstance(value, URIRef) and (not claim or not line):
         # whole-graph and per-document checks report the offending node as the value
-        by_value = _locate(data, value)
+        by_value = locate(value)
         if by_value[0] or (by_value[1] and not file):
             claim, file, line = by_value
     return Violation(
@@ -120,6 +197,49 @@ def _violation(data: Graph, results: Graph, result: Node, shapes: Graph) -> Viol
         value="" if value is None or value == focus else _short(str(value)),
         path=_short(str(path)) if isinstance(path, URIRef) else "",
     )
+
+
+def _locate_all(store: ox.Store, nodes: set[URIRef], chunk: int = 500) -> dict[Node, tuple[str, str, int]]:
+    """`_locate` for many nodes at once: a few batched queries instead of one per violation."""
+    claims = {n: _claim_iri(n) for n in nodes}
+    wanted = sorted(nodes | {c for c in claims.values() if c is not None}, key=str)
+    facts: dict[URIRef, dict[str, Node]] = {}
+    for start in range(0, len(wanted), chunk):
+        values = " ".join(f"<{n}>" for n in wanted[start : start + chunk])
+        text = f"""SELECT ?n ?file ?line ?id ?assertion WHERE {{
+            VALUES ?n {{ {values} }}
+            OPTIONAL {{ ?n <{AG.mediaFile}> ?file }} OPTIONAL {{ ?n <{AG.line}> ?line }}
+            OPTIONAL {{ ?n <{AG.claimId}> ?id }} OPTIONAL {{ ?n <{NP.hasAssertion}> ?assertion }}
+        }}"""
+        for solution in store.query(text, use_default_graph_as_union=True):
+            known = facts.setdefault(URIRef(solution["n"].value), {})
+            for name in ("file", "line", "id", "assertion"):
+                term = solution[name]
+                if term is not None and name not in known:
+                    known[name] = _from_ox(term)
+    located: dict[Node, tuple[str, str, int]] = {}
+    for n in nodes:
+        claim = claims[n]
+        if claim is not None and "assertion" not in facts.get(claim, {}):
+            claim = None
+        about = facts.get(claim or n, {})
+        line = about.get("line")
+        number = line.toPython() if isinstance(line, Literal) else 0
+        claim_id = str(about.get("id") or "") if claim else ""
+        located[n] = (claim_id, str(about.get("file") or ""), number if isinstance(number, int) else 0)
+    return located
+
+
+def _from_ox(term: object) -> Node:
+    if isinstance(term, ox.NamedNode):
+        return URIRef(term.value)
+    if isinstance(term, ox.Literal):
+        if term.language:
+            return Literal(term.value, lang=term.language)
+        if term.datatype.value == "http://www.w3.org/2001/XMLSchema#string":
+            return Literal(term.value)
+        return Literal(term.value, datatype=URIRef(term.datatype.value))
+    return Literal(str(term))
 
 
 def _shape_name(shapes: Graph, shape: Node | None) -> str:
@@ -147,11 +267,16 @@ def _locate(data: Graph, focus: Node | None) -> tuple[str, str, int]:
 
 def _claim_of(data: Graph, focus: URIRef) -> URIRef | None:
     """The claim a node belongs to: the claim itself, its assertion graph, or anything minted under it."""
+    claim = _claim_iri(focus)
+    return claim if claim is not None and (claim, NP.hasAssertion, None) in data else None
+
+
+def _claim_iri(focus: URIRef) -> URIRef | None:
+    """The IRI of the claim a node would belong to, by its IRI (whether that claim exists is not checked)."""
     prefix = str(ID["claim/"])
     if not str(focus).startswith(prefix):
         return None
-    claim = URIRef(prefix + str(focus)[len(prefix) :].split("/", 1)[0])
-    return claim if (claim, NP.hasAssertion, None) in data else None
+    return URIRef(prefix + str(focus)[len(prefix) :].split("/", 1)[0])
 
 
 def _short(iri: str) -> str:
