@@ -42,13 +42,40 @@ from .namespaces import AG, OWL, RDF
 from .reason import Finding, Findings, View, quads_of
 from .tbox import TBox, analyse, one_of_members
 
-_NEVER = "{ FILTER(false) }"
+_MAX_BRANCHES = 64  # a union joined into more conjunctions than this stays one nested group
 
 
 @dataclass(frozen=True)
 class Pattern:
-    text: str
-    graph_vars: tuple[str, ...]
+    """A group pattern kept as a union of conjunctions of atoms (triple blocks, VALUES, FILTERs, subqueries).
+
+    Joins distribute over unions, so every conjunction can sit in one flat group beside the candidates:
+    pyoxigraph re-evaluates a UNION nested in a join for every row on its left (relationships x
+    agreements on treaty data), but joins a flat group with index lookups.
+    """
+
+    branches: tuple[tuple[str, ...], ...]  # () never matches; ((),) is the empty group
+    graph_vars: tuple[str, ...] = ()
+
+    @property
+    def never(self) -> bool:
+        return not self.branches
+
+    @property
+    def text(self) -> str:
+        """The pattern as one SPARQL group."""
+        if not self.branches:
+            return "{ FILTER(false) }"
+        groups = ["{ " + " ".join(atoms) + " }" if atoms else "{ }" for atoms in self.branches]
+        return groups[0] if len(groups) == 1 else "{ " + " UNION ".join(groups) + " }"
+
+
+_NEVER = Pattern(())
+_EMPTY = Pattern(((),))
+
+
+def _atom(text: str, graph_vars: tuple[str, ...] = ()) -> Pattern:
+    return Pattern(((text,),), graph_vars)
 
 
 def _iri(iri: URIRef | str) -> str:
@@ -64,9 +91,9 @@ def _in_data_range(var: str, expr: DataRange) -> str:
     return " && ".join(tests)
 
 
-def _values(var: str, iris: Iterable[URIRef]) -> str:
+def _values(var: str, iris: Iterable[URIRef]) -> Pattern:
     members = " ".join(_iri(i) for i in sorted(iris))
-    return f"VALUES {var} {{ {members} }}" if members else "FILTER(false)"
+    return _atom(f"VALUES {var} {{ {members} }}") if members else _NEVER
 
 
 class Compiler:
@@ -81,26 +108,24 @@ class Compiler:
 
     def _graph(self, triples: str) -> Pattern:
         g = self.fresh("g")
-        return Pattern(f"{{ GRAPH {g} {{ {triples} }} }}", (g,))
+        return _atom(f"GRAPH {g} {{ {triples} }}", (g,))
 
     # -- combinators -------------------------------------------------------------------------------
 
     @staticmethod
     def _join(parts: list[Pattern]) -> Pattern:
-        if not parts:
-            return Pattern("{ }", ())
-        return Pattern("{ " + " ".join(p.text for p in parts) + " }", tuple(v for p in parts for v in p.graph_vars))
+        branches: list[tuple[str, ...]] = [()]
+        for part in parts:
+            if part.never:
+                return _NEVER
+            if len(branches) * len(part.branches) > _MAX_BRANCHES:
+                part = _atom(part.text)  # too many to distribute: keep it nested
+            branches = [left + right for left in branches for right in part.branches]
+        return Pattern(tuple(branches), tuple(v for p in parts for v in p.graph_vars))
 
     @staticmethod
     def _union(parts: list[Pattern]) -> Pattern:
-        parts = [p for p in parts if p.text != _NEVER]
-        if not parts:
-            return Pattern(_NEVER, ())
-        if len(parts) == 1:
-            return parts[0]
-        return Pattern(
-            "{ " + " UNION ".join(p.text for p in parts) + " }", tuple(v for p in parts for v in p.graph_vars)
-        )
+        return Pattern(tuple(b for p in parts for b in p.branches), tuple(v for p in parts for v in p.graph_vars))
 
     # -- positive: the evidence entails x ∈ expr ---------------------------------------------------
 
@@ -108,7 +133,7 @@ class Compiler:
         self, expr: Expr, x: str, *, known: frozenset[URIRef] = frozenset(), stack: tuple[URIRef, ...] = ()
     ) -> Pattern:
         if isinstance(expr, Top):
-            return Pattern("{ }", ())
+            return _EMPTY
         if isinstance(expr, Named):
             return self._pos_named(expr.iri, x, known=known, stack=stack)
         if isinstance(expr, And):
@@ -120,9 +145,9 @@ class Compiler:
         if isinstance(expr, HasValue):
             return self._graph(f"{x} {_iri(expr.prop)} {_iri(expr.value)} .")
         if isinstance(expr, OneOf):
-            return Pattern(f"{{ {_values(x, expr.members)} }}", ())
+            return _values(x, expr.members)
         if isinstance(expr, DataRange):  # joined into the group that binds x (a Some's edge)
-            return Pattern(f"FILTER({_in_data_range(x, expr)})", ())
+            return _atom(f"FILTER({_in_data_range(x, expr)})")
         if isinstance(expr, Some):
             v = self.fresh("v")
             edge = self._graph(f"{x} {_iri(expr.prop)} {v} .")
@@ -133,13 +158,13 @@ class Compiler:
 
     def _pos_named(self, cls: URIRef, x: str, *, known: frozenset[URIRef], stack: tuple[URIRef, ...]) -> Pattern:
         if known & self.tbox.subclasses(cls):
-            return Pattern("{ }", ())  # already known: a candidate is a relationship, a value is in the range
+            return _EMPTY  # already known: a candidate is a relationship, a value is in the range
         subclasses = self.tbox.subclasses(cls)
         t = self.fresh("t")
-        branches = [self._join([self._graph(f"{x} <{RDF.type}> {t} ."), Pattern(_values(t, subclasses), ())])]
+        branches = [self._join([self._graph(f"{x} <{RDF.type}> {t} ."), _values(t, subclasses)])]
         individuals = sorted(i for i, types in self.tbox.types.items() if cls in types)
         if individuals:  # the ontology's own individuals (longTerm, defencePledge, ...)
-            branches.append(Pattern(f"{{ {_values(x, individuals)} }}", ()))
+            branches.append(_values(x, individuals))
         for prop, domains in sorted(self.tbox.domain_of.items()):
             if domains & subclasses:
                 branches.append(self._graph(f"{x} {_iri(prop)} [] ."))
@@ -151,7 +176,7 @@ class Compiler:
                 continue
             members = one_of_members(self.tbox, sub)
             if members is not None:
-                branches.append(Pattern(f"{{ {_values(x, members)} }}", ()))
+                branches.append(_values(x, members))
                 continue
             for definition in self.tbox.definitions.get(sub, ()):
                 if sub != cls and self._entails_named(definition, cls):
@@ -175,7 +200,7 @@ class Compiler:
         inner = self._join([self._graph(f"{x} {_iri(expr.prop)} {v} ."), filler])
         gs = self.fresh("gs")
         concat = _concat(inner.graph_vars)
-        return Pattern(
+        return _atom(
             f"{{ SELECT {x} (GROUP_CONCAT(DISTINCT {concat}; separator=' ') AS {gs}) WHERE {inner.text} "
             f"GROUP BY {x} HAVING (COUNT(DISTINCT {v}) >= {expr.count}) }}",
             (gs,),
@@ -193,7 +218,7 @@ class Compiler:
         stack: tuple[URIRef, ...] = (),
     ) -> Pattern:
         if isinstance(expr, Top):
-            return Pattern(_NEVER, ())
+            return _NEVER
         if isinstance(expr, Named):
             return self._neg_named(expr.iri, x, closed=closed, known=known, stack=stack)
         if isinstance(expr, And):
@@ -203,9 +228,9 @@ class Compiler:
         if isinstance(expr, Not):
             return self.pos(expr.part, x, known=known, stack=stack)
         if isinstance(expr, OneOf):
-            return Pattern(f"{{ {_values(x, self.tbox.distinct_from_all(expr.members))} }}", ())
+            return _values(x, self.tbox.distinct_from_all(expr.members))
         if isinstance(expr, DataRange):  # a literal outside the range (reached through a functional property)
-            return Pattern(f"FILTER(!({_in_data_range(x, expr)}))", ())
+            return _atom(f"FILTER(!({_in_data_range(x, expr)}))")
         if isinstance(expr, HasValue):
             return self._neg_some(expr.prop, OneOf((expr.value,)), x, closed, stack, value=expr.value)
         if isinstance(expr, Some):
@@ -221,17 +246,17 @@ class Compiler:
         disjoint = self.tbox.disjoint_with(cls)
         if disjoint:
             t = self.fresh("t")
-            branches.append(self._join([self._graph(f"{x} <{RDF.type}> {t} ."), Pattern(_values(t, disjoint), ())]))
+            branches.append(self._join([self._graph(f"{x} <{RDF.type}> {t} ."), _values(t, disjoint)]))
             for other in sorted(disjoint):  # membership of a defined class disjoint with cls
                 if other not in stack and other in self.tbox.definitions:
                     branches.append(self._pos_named(other, x, known=frozenset(), stack=(*stack, cls)))
         c, a = self.fresh("c"), self.fresh("a")
         complement = self._graph(f"{x} <{RDF.type}> {c} . {c} <{OWL.complementOf}> {a} .")
-        branches.append(self._join([complement, Pattern(_values(a, self.tbox.superclasses(cls)), ())]))
+        branches.append(self._join([complement, _values(a, self.tbox.superclasses(cls))]))
         if cls not in stack:
             members = one_of_members(self.tbox, cls)
             if members is not None:
-                branches.append(Pattern(f"{{ {_values(x, self.tbox.distinct_from_all(members))} }}", ()))
+                branches.append(_values(x, self.tbox.distinct_from_all(members)))
             for definition in self.tbox.definitions.get(cls, ()):
                 branches.append(self.neg(definition, x, closed=closed, known=known, stack=(*stack, cls)))
         return self._union(branches)
@@ -264,7 +289,7 @@ class Compiler:
             f"{x} <{RDF.type}> {c} . {c} <{OWL.complementOf}> {r} . "
             f"{r} <{OWL.onProperty}> {_iri(prop)} ; <{OWL.someValuesFrom}> {d} ."
         )
-        branches.append(self._join([denial, Pattern(_values(d, self._named_supers(filler)), ())]))
+        branches.append(self._join([denial, _values(d, self._named_supers(filler))]))
         if value is not None:  # a negative property assertion for exactly this value
             n = self.fresh("n")
             branches.append(
@@ -278,36 +303,34 @@ class Compiler:
             edge = self._graph(f"{x} {_iri(prop)} {v} .")
             branches.append(self._join([edge, self.neg(filler, v, closed=frozenset(), stack=stack)]))
         if prop in closed:  # every known value is not a D, and there is at least one
-            v, w = self.fresh("v"), self.fresh("v")
-            edge = self._graph(f"{x} {_iri(prop)} {v} .")
-            not_neg = self.neg(filler, w, closed=frozenset(), stack=stack)
-            branches.append(
-                Pattern(
-                    f"{{ {edge.text} FILTER NOT EXISTS {{ GRAPH ?gany {{ {x} {_iri(prop)} {w} . }} "
-                    f"FILTER NOT EXISTS {_group(not_neg.text)} }} }}",
-                    edge.graph_vars,
-                )
-            )
+            edge = self._graph(f"{x} {_iri(prop)} {self.fresh('v')} .")
+            w = self.fresh("v")
+            others = self._graph(f"{x} {_iri(prop)} {w} .").branches[0][0]
+            known_not = self._known_not(prop, filler, x, w, stack).text
+            # MINUS, not FILTER NOT EXISTS: pyoxigraph evaluates NOT EXISTS by rescanning for every row
+            branches.append(self._join([edge, _atom(f"MINUS {{ {others} MINUS {known_not} }}")]))
         return self._union(branches)
 
     def _neg_at_least(self, expr: AtLeast, x: str, closed: frozenset[URIRef], stack: tuple[URIRef, ...]) -> Pattern:
         if expr.prop not in closed:
-            return Pattern(_NEVER, ())
-        v, count, gs = self.fresh("v"), self.fresh("n"), self.fresh("gs")
+            return _NEVER
+        v, flag, counted, gs = self.fresh("v"), self.fresh("k"), self.fresh("v"), self.fresh("gs")
         edge = self._graph(f"{x} {_iri(expr.prop)} {v} .")
-        negative = self.neg(expr.filler, v, closed=frozenset(), stack=stack)
-        could_be = f"SUM(IF(EXISTS {_group(negative.text)}, 0, 1))"  # values not known to fall outside the filler
-        return Pattern(
-            f"{{ SELECT {x} ({could_be} AS {count}) "
-            f"(GROUP_CONCAT(DISTINCT STR({edge.graph_vars[0]}); separator=' ') AS {gs}) "
-            f"WHERE {{ {edge.text} }} GROUP BY {x} HAVING ({could_be} < {expr.count}) }}",
+        known_not = self._known_not(expr.prop, expr.filler, x, v, stack)
+        could_be = f"COUNT(DISTINCT {counted})"  # values not known to fall outside the filler
+        return _atom(
+            f"{{ SELECT {x} (GROUP_CONCAT(DISTINCT STR({edge.graph_vars[0]}); separator=' ') AS {gs}) "
+            f"WHERE {{ {edge.branches[0][0]} "
+            f"OPTIONAL {{ SELECT DISTINCT {x} {v} (true AS {flag}) WHERE {known_not.text} }} "
+            f"BIND(IF(BOUND({flag}), ?unbound, {v}) AS {counted}) }} "
+            f"GROUP BY {x} HAVING ({could_be} < {expr.count}) }}",
             (gs,),
         )
 
-
-def _group(text: str) -> str:
-    """A pattern as a group (a bare FILTER becomes `{ FILTER(...) }`, evaluated with the outer bindings)."""
-    return text if text.startswith("{") else f"{{ {text} }}"
+    def _known_not(self, prop: URIRef, filler: Expr, x: str, v: str, stack: tuple[URIRef, ...]) -> Pattern:
+        """Binds `x` and `v`, a value of `x`'s `prop` that is known not to be a `filler`."""
+        edge = self._graph(f"{x} {_iri(prop)} {v} .")
+        return self._join([edge, self.neg(filler, v, closed=frozenset(), stack=stack)])
 
 
 def _concat(graph_vars: tuple[str, ...]) -> str:
@@ -345,8 +368,10 @@ def compile_criterion(tbox: TBox, criterion: Criterion, candidates: str) -> Crit
 
     def select(pattern: Pattern, *, closed: bool = False) -> Query:
         projection = " ".join(("?x", *pattern.graph_vars))
-        text = f"SELECT DISTINCT {projection} WHERE {{ {candidates} {pattern.text} }}"
-        return Query(text, per_view=closed or "GROUP BY" in pattern.text)
+        groups = [" ".join((candidates, *atoms)) for atoms in pattern.branches] or [f"{candidates} FILTER(false)"]
+        where = groups[0] if len(groups) == 1 else " UNION ".join(f"{{ {g} }}" for g in groups)
+        text = f"SELECT DISTINCT {projection} WHERE {{ {where} }}"
+        return Query(text, per_view=closed or "GROUP BY" in text)
 
     root = tbox.superclasses(AG.Relationship)
     # the named class, when it has a definition, so subclasses (treaty criteria) and disjoint classes count
@@ -361,7 +386,7 @@ def compile_criterion(tbox: TBox, criterion: Criterion, candidates: str) -> Crit
 
 def candidates_pattern(tbox: TBox) -> str:
     """Binds ?x to every relationship typed in a background graph."""
-    return f"GRAPH ?gcand {{ ?x <{RDF.type}> ?xtype . }} {_values('?xtype', tbox.subclasses(AG.Relationship))}"
+    return f"GRAPH ?gcand {{ ?x <{RDF.type}> ?xtype . }} {_values('?xtype', tbox.subclasses(AG.Relationship)).text}"
 
 
 Solutions = dict[URIRef, list[frozenset[str]]]  # relationship -> graph-name sets, one per solution
