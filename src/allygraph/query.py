@@ -161,19 +161,47 @@ def parse_param(text: str) -> tuple[pyoxigraph.Variable, pyoxigraph.NamedNode | 
     'https://w3id.org/allygraph/id/iran-russia'
     >>> parse_param("view=all")
     (<Variable value=view>, <Literal value=all datatype=<NamedNode value=http://www.w3.org/2001/XMLSchema#string>>)
+    >>> parse_param("v=<urn:a b>")
+    Traceback (most recent call last):
+    ...
+    allygraph.errors.InputError: --param v: the IRI <urn:a b> holds whitespace (U+0020), which an IRI cannot
 
-    :raises InputError: if the text is not name=value or the name is not a SPARQL variable name.
+    :raises InputError: if the text is not name=value, the name is not a SPARQL variable name, or the value
+        reads as an IRI but is not one: it holds whitespace of any kind (a no-break space too, legal in an
+        IRI but invisible), a character an IRI cannot hold (`<>"{}|^`\\`, controls), or no scheme.
     """
     name, sep, value = text.partition("=")
     if not sep or not re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*", name):
         raise InputError(f"--param {text!r}: write name=value, with a SPARQL variable name")
+    variable = pyoxigraph.Variable(name)
+    if not _encodable(value):
+        raise InputError(f"--param {name}: the value {value!r} is not valid Unicode (an undecodable byte?)")
     if value.startswith("<") and value.endswith(">"):
-        return pyoxigraph.Variable(name), pyoxigraph.NamedNode(value[1:-1])
+        return variable, _param_iri(name, value[1:-1])
     if value.startswith(("http://", "https://", "urn:")):
-        return pyoxigraph.Variable(name), pyoxigraph.NamedNode(value)
+        return variable, _param_iri(name, value)
     if value.startswith("id:"):
-        return pyoxigraph.Variable(name), pyoxigraph.NamedNode(f"{ID}{value[3:]}")
-    return pyoxigraph.Variable(name), pyoxigraph.Literal(value)
+        return variable, _param_iri(name, f"{ID}{value[3:]}")
+    return variable, pyoxigraph.Literal(value)
+
+
+def _encodable(text: str) -> bool:
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:  # a lone surrogate, as undecodable bytes in argv become
+        return False
+    return True
+
+
+def _param_iri(name: str, iri: str) -> pyoxigraph.NamedNode:
+    """`iri` as a NamedNode for parameter `name`, or an InputError saying what is wrong with it."""
+    space = next((c for c in iri if c.isspace()), None)
+    if space is not None:
+        raise InputError(f"--param {name}: the IRI <{iri}> holds whitespace (U+{ord(space):04X}), which an IRI cannot")
+    try:
+        return pyoxigraph.NamedNode(iri)
+    except ValueError as exc:  # pyoxigraph's reason: "Invalid IRI code point '\"'", "No scheme found ...", ...
+        raise InputError(f"--param {name}: <{iri}> is not an IRI: {exc}") from None
 
 
 def run(store: pyoxigraph.Store, query: NamedQuery, params: Sequence[str] = ()) -> object:
