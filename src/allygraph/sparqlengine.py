@@ -16,6 +16,7 @@ No definition is written in SPARQL by hand.
 from __future__ import annotations
 
 import itertools
+import re
 from collections import defaultdict
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
@@ -362,13 +363,24 @@ class CriterionQueries:
     neg_closed: Query | None
 
 
+def _binds_x(atom: str) -> bool:
+    return atom.startswith(("GRAPH", "{ SELECT ?x ", "VALUES ?x ")) and re.search(r"\?x\b", atom) is not None
+
+
 def compile_criterion(tbox: TBox, criterion: Criterion, candidates: str) -> CriterionQueries:
-    """The three SELECT queries for `criterion`; `candidates` is a pattern binding ?x to relationships."""
+    """The three SELECT queries for `criterion`; `candidates` is a pattern binding ?x to relationships.
+
+    A conjunction that binds ?x itself leaves the candidates out (six times faster on treaty data), so its
+    solutions may name other nodes: keep only the candidates' (see `run`).
+    """
     compiler = Compiler(tbox)
+
+    def branch(atoms: tuple[str, ...]) -> str:
+        return " ".join(atoms if any(_binds_x(a) for a in atoms) else (candidates, *atoms))
 
     def select(pattern: Pattern, *, closed: bool = False) -> Query:
         projection = " ".join(("?x", *pattern.graph_vars))
-        groups = [" ".join((candidates, *atoms)) for atoms in pattern.branches] or [f"{candidates} FILTER(false)"]
+        groups = [branch(atoms) for atoms in pattern.branches] or [f"{candidates} FILTER(false)"]
         where = groups[0] if len(groups) == 1 else " UNION ".join(f"{{ {g} }}" for g in groups)
         text = f"SELECT DISTINCT {projection} WHERE {{ {where} }}"
         return Query(text, per_view=closed or "GROUP BY" in text)
@@ -392,9 +404,16 @@ def candidates_pattern(tbox: TBox) -> str:
 Solutions = dict[URIRef, list[frozenset[str]]]  # relationship -> graph-name sets, one per solution
 
 
-def run(store: pyoxigraph.Store, query: str, graphs: list[str] | None = None) -> Solutions:
-    """Run a compiled query over the named graphs `graphs` (default: all); per relationship, the graphs
-    each solution used."""
+def relationships_in(store: pyoxigraph.Store, candidates: str) -> frozenset[str]:
+    """The IRIs the candidates pattern binds ?x to in `store`."""
+    return frozenset(s["x"].value for s in store.query(f"SELECT DISTINCT ?x WHERE {{ {candidates} }}"))
+
+
+def run(
+    store: pyoxigraph.Store, query: str, graphs: list[str] | None = None, *, keep: frozenset[str] | None = None
+) -> Solutions:
+    """Run a compiled query over the named graphs `graphs` (default: all); per relationship (one of `keep`,
+    if given), the graphs each solution used."""
     found: Solutions = defaultdict(list)
     if graphs is None:
         results = store.query(query)
@@ -403,6 +422,8 @@ def run(store: pyoxigraph.Store, query: str, graphs: list[str] | None = None) ->
     variables = [v.value for v in results.variables]
     for solution in results:
         x = solution["x"]
+        if keep is not None and x.value not in keep:
+            continue
         used: set[str] = set()
         for name in variables:
             if name.startswith("g") and name != "gcand" and (value := solution[name]) is not None:
@@ -424,16 +445,19 @@ class SparqlEngine:
     name = "sparql"
 
     def __init__(self) -> None:
-        self._cache: dict[int, tuple[object, list[CriterionQueries]]] = {}
+        self._cache: dict[int, tuple[object, str, list[CriterionQueries]]] = {}
 
-    def queries(self, definitions: DefinitionSet) -> list[CriterionQueries]:
+    def _compiled(self, definitions: DefinitionSet) -> tuple[object, str, list[CriterionQueries]]:
         key = id(definitions)
         if key not in self._cache:
             tbox = analyse(definitions.graph)
             candidates = candidates_pattern(tbox)
             compiled = [compile_criterion(tbox, c, candidates) for c in definitions.criteria().values()]
-            self._cache[key] = (definitions, compiled)
-        return self._cache[key][1]  # type: ignore[return-value]
+            self._cache[key] = (definitions, candidates, compiled)
+        return self._cache[key]
+
+    def queries(self, definitions: DefinitionSet) -> list[CriterionQueries]:
+        return self._compiled(definitions)[2]
 
     def evaluate(
         self,
@@ -447,7 +471,8 @@ class SparqlEngine:
         """Monotone queries run once over every view's evidence, and each solution is kept in the views
         that hold all the claim graphs it used; closure and counting queries run once per view."""
         wanted = {c.iri for c in criteria}
-        compiled = [q for q in self.queries(definitions) if q.criterion.iri in wanted]
+        _, candidates, all_compiled = self._compiled(definitions)
+        compiled = [q for q in all_compiled if q.criterion.iri in wanted]
         claim_of = {c.assertion: c.id for v in views.values() for c in (*v.claims, *v.assumed)}
         allowed = set(background) | set(claim_of)
         in_view = {name: set(view.graphs) for name, view in views.items()}
@@ -468,7 +493,7 @@ class SparqlEngine:
                 for name in views:
                     per_view_queries[name].append((label, query))
                 return
-            for r, sols in run(store, query.text).items():
+            for r, sols in run(store, query.text, keep=relationships).items():
                 for sol in sols:
                     if not sol <= allowed:
                         continue  # read a graph that is no view's evidence (a hypothetical, say)
@@ -477,6 +502,7 @@ class SparqlEngine:
                         if used <= graphs:
                             per_view[(name, label, str(r))].append(sol)
 
+        relationships = relationships_in(store, candidates)
         per_view_queries: dict[str, list[tuple[str, Query]]] = defaultdict(list)
         for queries in compiled:
             key = str(queries.criterion.iri)
@@ -485,8 +511,9 @@ class SparqlEngine:
             if queries.neg_closed is not None:
                 collect(f"closed {key}", queries.neg_closed)
         for name, pending in per_view_queries.items():
+            in_copy = relationships_in(view_store(name), candidates)
             for label, query in pending:
-                for r, sols in run(view_store(name), query.text).items():
+                for r, sols in run(view_store(name), query.text, keep=in_copy).items():
                     per_view[(name, label, str(r))].extend(sols)
 
         findings: Findings = {}
