@@ -14,12 +14,13 @@ from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
 
+import pyoxigraph
 from rdflib import BNode, Graph, Literal, URIRef
 from rdflib.collection import Collection
 from rdflib.term import Node
 
 from .errors import InputError, Location
-from .namespaces import AG, OWL, RDF, RDFS, SKOS, XSD
+from .namespaces import AG, OWL, RDF, RDFS, SKOS, XSD, rdflib_term
 from .paths import ontology_dir
 from .yamlio import read_text
 
@@ -214,9 +215,12 @@ def read_definition_file(path: Path) -> Graph:
     text = read_text(path)
     graph = Graph()
     try:
-        graph.parse(data=text, format="turtle", publicID=path.resolve().as_uri())
-    except Exception as exc:  # rdflib raises several unrelated types for syntax errors
-        raise InputError(f"not valid Turtle: {exc}", Location(path)) from None
+        for triple in pyoxigraph.parse(text, format=pyoxigraph.RdfFormat.TURTLE, base_iri=path.resolve().as_uri()):
+            graph.add((rdflib_term(triple.subject), rdflib_term(triple.predicate), rdflib_term(triple.object)))
+    except SyntaxError as exc:
+        raise InputError(f"not valid Turtle: {exc.msg}", Location(path, exc.lineno)) from None
+    except TypeError as exc:
+        raise InputError(str(exc), Location(path)) from None
     for imported in graph.objects(None, OWL.imports):
         if imported not in CORE_IRIS:
             raise InputError(

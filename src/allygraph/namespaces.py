@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
-from rdflib import Namespace
+import pyoxigraph
+from rdflib import BNode, Literal, Namespace, URIRef
 from rdflib.namespace import DCTERMS, OWL, PROV, RDF, RDFS, SKOS, XSD
+from rdflib.term import Node
 
 BASE = "https://w3id.org/allygraph/"
 AG = Namespace(BASE + "ontology#")  # the ontology's terms
@@ -52,3 +54,19 @@ __all__ = [
     "SOURCES_GRAPH",
     "XSD",
 ]
+
+
+def rdflib_term(term: object) -> Node:
+    """A pyoxigraph term as rdflib's (pyoxigraph parses several times faster than rdflib).
+
+    :raises TypeError: for a quoted triple (RDF 1.2), which allygraph does not use.
+    """
+    if isinstance(term, pyoxigraph.NamedNode):
+        return URIRef(term.value)
+    if isinstance(term, pyoxigraph.BlankNode):
+        return BNode(term.value)
+    if isinstance(term, pyoxigraph.Literal):
+        if term.language:
+            return Literal(term.value, lang=term.language)
+        return Literal(term.value, datatype=URIRef(term.datatype.value))
+    raise TypeError(f"unexpected term {term!r}")

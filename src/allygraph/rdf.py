@@ -36,6 +36,7 @@ from .namespaces import (
     RDFS,
     SOURCES_GRAPH,
     XSD,
+    rdflib_term,
 )
 from .ontology import core_ontology_path
 
@@ -96,7 +97,7 @@ def _import(path: Path, dataset: Dataset) -> None:
     """An imported dataset (N-Quads written by `allygraph import`), its graphs added as they are."""
     try:
         for quad in pyoxigraph.parse(path=str(path), format=pyoxigraph.RdfFormat.N_QUADS):
-            dataset.add((_term(quad.subject), _term(quad.predicate), _term(quad.object), _term(quad.graph_name)))
+            dataset.add(tuple(rdflib_term(t) for t in (quad.subject, quad.predicate, quad.object, quad.graph_name)))
     except SyntaxError as exc:
         line = getattr(exc, "lineno", None)
         raise InputError(
@@ -104,18 +105,8 @@ def _import(path: Path, dataset: Dataset) -> None:
         ) from None
     except OSError as exc:
         raise InputError(f"cannot read the import: {exc.strerror}", Location(path)) from None
-
-
-def _term(term: object) -> Node:
-    if isinstance(term, pyoxigraph.NamedNode):
-        return URIRef(term.value)
-    if isinstance(term, pyoxigraph.BlankNode):
-        return BNode(term.value)
-    if isinstance(term, pyoxigraph.Literal):
-        if term.language:
-            return Literal(term.value, lang=term.language)
-        return Literal(term.value, datatype=URIRef(term.datatype.value))
-    raise InputError(f"unexpected term {term!r} in an import")
+    except TypeError as exc:
+        raise InputError(f"{exc} in an import", Location(path)) from None
 
 
 def _bind(dataset: Dataset) -> None:
