@@ -44,7 +44,7 @@ from rdflib.namespace import RDF, RDFS
 
 from . import __version__
 from .errors import AllygraphError, InputError, StoreError
-from .export import context
+from .export import context, jsonld
 from .namespaces import BASE, PREFIXES
 from .query import MAX_DEPTH, check_depth, check_local, library, load_query
 from .sandbox import forbid_network, libc_handle
@@ -69,7 +69,7 @@ GRAPH_TYPES: dict[str, tuple[str, pyoxigraph.RdfFormat | None]] = {  # CONSTRUCT
     "text/turtle": ("text/turtle; charset=utf-8", _RDF.TURTLE),
     "application/n-triples": ("application/n-triples", _RDF.N_TRIPLES),
     "application/rdf+xml": ("application/rdf+xml", _RDF.RDF_XML),
-    "application/ld+json": ("application/ld+json", None),  # rdflib, with the shipped context
+    "application/ld+json": ("application/ld+json", None),  # export.jsonld, with the shipped context
 }
 _FORMAT_IRIS = {
     "application/sparql-results+json": "SPARQL_Results_JSON",
@@ -273,9 +273,7 @@ def _graph_reply(results: pyoxigraph.QueryTriples, job: _Job) -> _Reply:
         triples.append(triple)
     media_type, fmt = GRAPH_TYPES[offer]
     if fmt is None:  # JSON-LD with the shipped context, as `allygraph export` writes it
-        graph = Graph()
-        graph.parse(data=pyoxigraph.serialize(triples, format=_RDF.N_TRIPLES).decode(), format="nt")
-        body = graph.serialize(format="json-ld", context=context(), encoding="utf-8")
+        body = jsonld(triples)
         if len(body) > job.max_bytes:
             return _too_many_bytes(job)
         return _Reply(200, media_type, body, len(triples))
