@@ -3,8 +3,8 @@ damaged texts, the exporters' round trip, and the query guard.
 
 Deterministic: every property runs under the "allygraph-properties" profile registered below (derandomized,
 a fixed number of examples, no deadline, no example database), so CI sees the same examples on every run.
-Tests marked xfail(strict=True) are known bugs in modules outside this file, each with its minimal
-reproduction; they fail loudly (XPASS) once the bug is fixed, so the mark can go.
+The parametrized tests beside some properties pin the minimal reproductions of bugs they found, since fixed:
+a final newline in an id, query-guard misreadings, JSON-LD losses, bad IRIs in query parameters.
 """
 
 from __future__ import annotations
