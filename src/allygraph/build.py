@@ -19,7 +19,7 @@ from .namespaces import ONTOLOGY_GRAPH, PREFIXES
 from .query import quality_checks
 from .rdf import compile_ledger
 from .reason import OUTCOMES, classify, definitions_nquads, results_quads
-from .validate import Report, validate
+from .validate import Report, validate, validate_nquads
 
 Progress = Callable[[str], None]
 
@@ -89,7 +89,8 @@ def build(
         ledger: Ledger = stages.run("read", "reading the ledger", load_ledger, data)
         defs = load_definitions(definitions)
         dataset = stages.run("compile", f"compiling {len(ledger.claims)} claims to RDF", compile_ledger, ledger)
-        report: Report = stages.run("validate", "validating (SHACL)", validate, dataset)
+        nquads = dataset.serialize(format="nquads", encoding="utf-8")  # type: ignore[attr-defined]
+        report: Report = stages.run("validate", "validating (SHACL)", validate_nquads, nquads)
         if not report.conforms:
             raise ValidationFailed(report)
         try:
@@ -97,7 +98,6 @@ def build(
         except OSError as exc:
             raise StoreError(f"cannot write in {out}: {exc.strerror or exc}; the previous build is untouched") from exc
         try:
-            nquads = dataset.serialize(format="nquads", encoding="utf-8")  # type: ignore[attr-defined]
             quads, graphs = _write(generation, nquads, defs, reason, stages)
             stores.commit(out, generation)
         except OSError as exc:  # disk full, file size limit, permissions

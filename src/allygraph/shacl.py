@@ -468,6 +468,21 @@ def _set_based(text: str, masked: str) -> tuple[str, bool, bool]:
     return query, projects_this, True
 
 
+def _pre_bind(query: str, term: str) -> str:
+    """`query` with $this replaced by `term` (SPARQL syntax), as `(term AS ?this)` in projections."""
+    masked = _mask(query)
+    heads = []
+    for select in re.finditer(r"\bSELECT\b", masked, re.IGNORECASE):
+        end = re.compile(r"\{|\bWHERE\b", re.IGNORECASE).search(masked, select.end())
+        heads.append((select.end(), end.start() if end else len(masked)))
+    out, last = [], 0
+    for m in re.finditer(r"[?$]this\b", masked):
+        in_head = any(a <= m.start() < b for a, b in heads)
+        out += [query[last : m.start()], f"({term} AS ?this)" if in_head else term]
+        last = m.end()
+    return "".join([*out, query[last:]])
+
+
 def _rdf(term: object) -> Node:
     """A pyoxigraph term as the rdflib term the rdflib parsers would have made of it."""
     if isinstance(term, ox.NamedNode):
@@ -648,8 +663,12 @@ class _Run:
             runs.append((None, self.query(text, substitutions=substitutions)))
         else:
             for (node,) in self.rows(f"SELECT ?this WHERE {{ {focus('?this')} }}", ("this",)):
-                subs = {**substitutions, ox.Variable("this"): node}
-                runs.append((node, self.query(constraint.query, substitutions=subs)))
+                if isinstance(node, ox.BlankNode):
+                    raise UnsupportedShape(
+                        f"{shape.name}: this SPARQL constraint cannot run for all focus nodes at once, "
+                        "and a blank-node focus node cannot be pre-bound"
+                    )
+                runs.append((node, self.query(_pre_bind(constraint.query, str(node)), substitutions=substitutions)))
         results: list[_Raw] = []
         seen: set[tuple[object, ...]] = set()
         for fixed, solutions in runs:

@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pyoxigraph as ox
 import pyshacl
-from rdflib import Dataset, Graph, Literal, URIRef
+from rdflib import BNode, Dataset, Graph, Literal, URIRef
 from rdflib.namespace import SH
 from rdflib.term import Node
 
@@ -26,7 +26,16 @@ from .shacl import Result, ShaclEngine, UnsupportedShape
 ENGINES = ("sparql", "pyshacl")
 DEFAULT_ENGINE = "sparql"
 
-__all__ = ["ENGINES", "Report", "UnsupportedShape", "Violation", "to_store", "validate", "validate_store"]
+__all__ = [
+    "ENGINES",
+    "Report",
+    "UnsupportedShape",
+    "Violation",
+    "to_store",
+    "validate",
+    "validate_nquads",
+    "validate_store",
+]
 
 # rdflib logs a traceback for every ill-typed literal it meets; SHACL reports them properly instead.
 logging.getLogger("rdflib.term").setLevel(logging.ERROR)
@@ -109,7 +118,8 @@ def validate(dataset: Dataset | Graph, *, shapes: Graph | None = None, engine: s
     )
     report = Report()
     shape_source = shapes if shapes is not None else shapes_graph()
-    for result in results.subjects(SH.focusNode, None):
+    details = set(results.objects(None, SH.detail))  # nested results, reported by the result holding them
+    for result in set(results.subjects(SH.focusNode, None)) - details:
         if results.value(result, SH.resultSeverity) != SH.Violation:
             continue
         report.violations.append(
@@ -122,7 +132,7 @@ def validate(dataset: Dataset | Graph, *, shapes: Graph | None = None, engine: s
                 lambda node: _locate(data, node),
             )
         )
-    report.violations.sort(key=lambda v: (v.file, v.line, v.message))
+    report.violations.sort(key=_order)
     return report
 
 
@@ -134,6 +144,13 @@ def to_store(dataset: Dataset | Graph) -> ox.Store:
     else:
         store.load(dataset.serialize(format="nt", encoding="utf-8"), format=ox.RdfFormat.N_TRIPLES)
     return store
+
+
+def validate_nquads(nquads: bytes, *, shapes: Graph | None = None) -> Report:
+    """Validate N-Quads (a compiled ledger, say) loaded once into an in-memory pyoxigraph store."""
+    store = ox.Store()
+    store.load(nquads, format=ox.RdfFormat.N_QUADS)
+    return validate_store(store, shapes=shapes)
 
 
 @cache
@@ -169,8 +186,12 @@ def validate_store(store: ox.Store, *, shapes: Graph | None = None) -> Report:
                 lambda node: located.get(node, ("", "", 0)),
             )
         )
-    report.violations.sort(key=lambda v: (v.file, v.line, v.message))
+    report.violations.sort(key=_order)
     return report
+
+
+def _order(v: Violation) -> tuple[str, int, str, str, str, str, str]:
+    return (v.file, v.line, v.message, v.focus, v.shape, v.value, v.path)
 
 
 def _violation(
@@ -203,36 +224,34 @@ def _locate_all(store: ox.Store, nodes: set[URIRef], chunk: int = 500) -> dict[N
     """`_locate` for many nodes at once: a few batched queries instead of one per violation."""
     claims = {n: _claim_iri(n) for n in nodes}
     wanted = sorted(nodes | {c for c in claims.values() if c is not None}, key=str)
-    facts: dict[URIRef, dict[str, Node]] = {}
+    facts: dict[URIRef, dict[str, list[Node]]] = {}
     for start in range(0, len(wanted), chunk):
         values = " ".join(f"<{n}>" for n in wanted[start : start + chunk])
-        text = f"""SELECT ?n ?file ?line ?id ?assertion WHERE {{
-            VALUES ?n {{ {values} }}
-            OPTIONAL {{ ?n <{AG.mediaFile}> ?file }} OPTIONAL {{ ?n <{AG.line}> ?line }}
-            OPTIONAL {{ ?n <{AG.claimId}> ?id }} OPTIONAL {{ ?n <{NP.hasAssertion}> ?assertion }}
-        }}"""
-        for solution in store.query(text, use_default_graph_as_union=True):
-            known = facts.setdefault(URIRef(solution["n"].value), {})
-            for name in ("file", "line", "id", "assertion"):
-                term = solution[name]
-                if term is not None and name not in known:
-                    known[name] = _from_ox(term)
+        for name, predicate in (
+            ("file", AG.mediaFile),
+            ("line", AG.line),
+            ("id", AG.claimId),
+            ("claim", NP.hasAssertion),
+        ):
+            text = f"SELECT DISTINCT ?n ?o WHERE {{ VALUES ?n {{ {values} }} ?n <{predicate}> ?o }}"
+            for solution in store.query(text, use_default_graph_as_union=True):
+                facts.setdefault(URIRef(solution["n"].value), {}).setdefault(name, []).append(_from_ox(solution["o"]))
     located: dict[Node, tuple[str, str, int]] = {}
     for n in nodes:
         claim = claims[n]
-        if claim is not None and "assertion" not in facts.get(claim, {}):
+        if claim is not None and "claim" not in facts.get(claim, {}):
             claim = None
         about = facts.get(claim or n, {})
-        line = about.get("line")
-        number = line.toPython() if isinstance(line, Literal) else 0
-        claim_id = str(about.get("id") or "") if claim else ""
-        located[n] = (claim_id, str(about.get("file") or ""), number if isinstance(number, int) else 0)
+        claim_ids = [str(i) for i in about.get("id", [])] if claim else []
+        located[n] = _pick(claim_ids, [str(f) for f in about.get("file", [])], about.get("line", []))
     return located
 
 
 def _from_ox(term: object) -> Node:
     if isinstance(term, ox.NamedNode):
         return URIRef(term.value)
+    if isinstance(term, ox.BlankNode):
+        return BNode(term.value)
     if isinstance(term, ox.Literal):
         if term.language:
             return Literal(term.value, lang=term.language)
@@ -258,11 +277,17 @@ def _locate(data: Graph, focus: Node | None) -> tuple[str, str, int]:
         return "", "", 0
     claim = _claim_of(data, focus)
     node = claim or focus
-    file = data.value(node, AG.mediaFile)
-    line = data.value(node, AG.line)
-    claim_id = str(data.value(claim, AG.claimId) or "") if claim else ""
-    number = line.toPython() if line is not None else 0
-    return claim_id, str(file or ""), number if isinstance(number, int) else 0
+    files = [str(f) for f in data.objects(node, AG.mediaFile)]
+    lines = list(data.objects(node, AG.line))
+    claim_ids = [str(i) for i in data.objects(claim, AG.claimId)] if claim else []
+    return _pick(claim_ids, files, lines)
+
+
+def _pick(claim_ids: list[str], files: list[str], lines: list[Node]) -> tuple[str, str, int]:
+    """(claim id, file, line) from what is recorded: the first by sort order when there are several
+    (a shape reports those), a line only if it is a whole number."""
+    numbers = [n for n in (x.toPython() for x in lines if isinstance(x, Literal)) if type(n) is int]
+    return min(claim_ids, default=""), min(files, default=""), min(numbers, default=0)
 
 
 def _claim_of(data: Graph, focus: URIRef) -> URIRef | None:
