@@ -14,10 +14,15 @@ the report's own stylesheet, so it opens from the file system with no network):
 - `disagreements.html`: contested criteria with the supporting and contradicting claims;
 - `timeline.html`: the dated events, in date order.
 
-The map, the relationship pages and the disagreements are those of one view, read from the results
-graphs the build wrote (`graph/results/<definition>/<view>`); sources, claims and the timeline show
-everything in the store. Every text from the store is HTML-escaped; an IRI becomes a link only if it
-is http(s).
+The whole report is that of one view. The map, the relationship pages and the disagreements are read from
+the results graphs the build wrote (`graph/results/<definition>/<view>`). In view `all`, claims, sources
+and the timeline show everything in the store (hypotheticals and reported speech included). In any other
+view they show what `reason` puts in it (`read_claims`, `all_views`): its claims, which are evidence
+only; of each claim, the anchors in the view's documents (`source:<document>` reads that one copy, a
+work or author view every copy its claims are quoted from); the source pages of those documents (each
+highlighting only the view's claims); the events its claims date; and the overview counts those. A
+claim or relationship out of the view is named as plain text, never linked. Every text from the store
+is HTML-escaped; an IRI becomes a link only if it is http(s).
 """
 
 from __future__ import annotations
@@ -57,7 +62,17 @@ from .namespaces import (
     SKOS,
     SOURCES_GRAPH,
 )
-from .reason import AGR, DEFINITIONS_GRAPH, OUTCOMES, entity_graphs, read_relationships, results_graph_iri
+from .reason import (
+    AGR,
+    DEFINITIONS_GRAPH,
+    OUTCOMES,
+    all_views,
+    entity_graphs,
+    read_claims,
+    read_relationships,
+    results_graph_iri,
+    select_views,
+)
 
 Progress = Callable[[str], None]
 MARKER = ".allygraph-report"  # marks a folder as a report, so writing a new one may replace it
@@ -265,7 +280,15 @@ def read_evidence(store: pyoxigraph.Store, view: str = "all", *, progress: Progr
             labels[actor] = texts.get(actor)
             kinds.setdefault(actor, _kind(store, actor, entity))
     progress(f"reading claims, sources and events ({len(relationships)} relationships)")
+    scope = _scope(store, view)
     claims = _claims(store, texts)
+    documents = _documents(store)
+    if scope is not None:
+        claims = {iri: claim for iri, claim in claims.items() if iri in scope.claims}
+        for claim in claims.values():  # a source view holds one copy of a work's text, a work view all of them
+            claim.anchors = [a for a in claim.anchors if a.document in scope.documents]
+        anchored = {a.document for claim in claims.values() for a in claim.anchors}
+        documents = {d: doc for d, doc in documents.items() if d in anchored}
     _bearing(store, claims, set(every) | set(relationships), verdicts)
     statements: dict[str, str] = {}
     for d in definitions:
@@ -277,19 +300,48 @@ def read_evidence(store: pyoxigraph.Store, view: str = "all", *, progress: Progr
                 if check.criterion not in labels:
                     labels[check.criterion] = texts.get(check.criterion)
                     statements[check.criterion] = texts.get(check.criterion, AG.plainStatement, "")
-    events = _events(store, texts, labels)
+    events = _events(store, texts, labels, None if scope is None else scope.claims)
     return Evidence(
         view=view,
         definitions=definitions,
         relationships=relationships,
         verdicts=verdicts,
         claims=claims,
-        documents=_documents(store),
+        documents=documents,
         events=events,
         labels=labels,
         statements=statements,
         kinds=kinds,
     )
+
+
+@dataclass(frozen=True)
+class _Scope:
+    """What a view other than `all` holds: its claims (IRIs) and the documents whose copies of a text it reads."""
+
+    claims: frozenset[str]
+    documents: frozenset[str]  # document identifiers
+
+
+def _scope(store: pyoxigraph.Store, view: str) -> _Scope | None:
+    """The claims and documents of `view` as `reason` defines the view (None for `all`: the whole store).
+
+    The claims are those of :func:`reason.all_views`, built as `classify` builds them; they are evidence
+    only, so hypotheticals and reported speech (which are not) are in the report of `all` alone. A view's
+    documents are those its claims are quoted from, except that `source:<document>` reads that one copy:
+    `reason.View` does not say which documents a view reads, so that is taken from the view's name here.
+
+    :raises InputError: for a view `reason` does not know (such as a scenario's).
+    """
+    if view == "all":
+        return None
+    (chosen,) = select_views(all_views([c for c in read_claims(store) if not c.assumed]), [view]).values()
+    claims = (*chosen.claims, *chosen.assumed)
+    if view.startswith("source:"):
+        documents = frozenset({view.removeprefix("source:")})
+    else:
+        documents = frozenset(d for c in claims for d in c.documents)
+    return _Scope(frozenset(c.iri for c in claims), documents)
 
 
 def _definitions(store: pyoxigraph.Store, texts: _Texts) -> list[DefinitionInfo]:
@@ -453,7 +505,11 @@ def _documents(store: pyoxigraph.Store) -> dict[str, Document]:
     return dict(sorted(docs.items()))
 
 
-def _events(store: pyoxigraph.Store, texts: _Texts, labels: dict[str, str]) -> list[Event]:
+def _events(
+    store: pyoxigraph.Store, texts: _Texts, labels: dict[str, str], in_view: frozenset[str] | None = None
+) -> list[Event]:
+    """The dated events: every one in the store when `in_view` is None, else those a claim in `in_view`
+    (claim IRIs) dates, with what those claims (and the entity descriptions) say of them."""
     kinds = {
         row["t"].value
         for row in store.query(
@@ -468,12 +524,24 @@ def _events(store: pyoxigraph.Store, texts: _Texts, labels: dict[str, str]) -> l
             claims = dated[(row["e"].value, row["date"].value)]
             if row["claim"] is not None:
                 claims.add(row["claim"].value)
+    hidden: set[str] = set()  # the assertion graphs of claims out of the view
+    if in_view is not None:
+        dated = {key: claims for key, claims in dated.items() if claims & in_view}
+        hidden = {
+            q.object.value
+            for q in store.quads_for_pattern(None, _n(NP.hasAssertion), None, None)
+            if q.subject.value not in in_view
+        }
     events = []
     for (iri, date), claims in dated.items():
 
         def objects(prop: object, iri: str = iri) -> list[str]:
             return sorted(
-                {q.object.value for q in store.quads_for_pattern(_n(iri), _n(prop), None, None)}
+                {
+                    q.object.value
+                    for q in store.quads_for_pattern(_n(iri), _n(prop), None, None)
+                    if not (isinstance(q.graph_name, NamedNode) and q.graph_name.value in hidden)
+                }
                 - {str(OWL.NamedIndividual)}
             )
 
@@ -487,7 +555,7 @@ def _events(store: pyoxigraph.Store, texts: _Texts, labels: dict[str, str]) -> l
                 texts.get(iri),
                 texts.get(kind[0]),
                 date,
-                tuple(sorted(claims)),
+                tuple(sorted(claims if in_view is None else claims & in_view)),
                 tuple(actors),
                 tuple(objects(AG.eventOf)),
             )
@@ -808,7 +876,11 @@ class _Site:
     claim_ids: _Slugs = field(default_factory=_Slugs)
 
     def rel_link(self, r: str, depth: int, fragment: str = "", *, text: str = "") -> str:
-        """A link to a relationship's page (a fragment of it), or just its label if it has no page."""
+        """A link to a relationship's page (a fragment of it), or just its label if it has no page.
+
+        A relationship has a page only if the view classifies it. One out of the view (an event's, say) is
+        named as plain text rather than left out, since what the claim or event says of it is still true; a
+        link would lead nowhere, and a link to another view's report would leave this one."""
         label = text or (self.ev.relationships[r].label if r in self.ev.relationships else self.ev.labels.get(r, r))
         if r not in self.rel_pages:
             return e(label)
@@ -821,7 +893,7 @@ class _Site:
     def claim_card(self, iri: str, depth: int) -> str:
         """A claim's quote (or dataset record), who says it and where, with links to its highlights."""
         claim = self.ev.claims.get(iri)
-        if claim is None:
+        if claim is None:  # not in the view: named, not linked (the report has no card of it to link to)
             return f'<div class="claim"><p class="meta">claim <code>{e(_local(iri))}</code></p></div>'
         parts = []
         if claim.quote:
@@ -1089,7 +1161,7 @@ def _sources_page(site: _Site) -> str:
     body = f"""<h1>Sources</h1>
 <ul>{"".join(items) or "<li>none</li>"}</ul>
 <p class="muted">{unanchored} claim(s) quote no document (claims imported from datasets cite their record's file
-and line instead): see <a href="claims.html">all claims</a>.</p>"""
+and line instead): see <a href="claims.html">the claims</a>.</p>"""
     return _page("Sources", body, depth=0, view=ev.view)
 
 
@@ -1100,9 +1172,16 @@ def _claims_page(site: _Site) -> str:
         f"{site.claim_card(c.iri, 0)}{site.bears_on(c, 0)}</article>"
         for c in sorted(ev.claims.values(), key=lambda c: c.id)
     ]
+    scope = (
+        ""
+        if ev.view == "all"
+        else f"""
+<p class="muted">The claims of view <code>{e(ev.view)}</code> are its evidence: hypotheticals and reported speech,
+which are not evidence, are listed in the report of view <code>all</code> only.</p>"""
+    )
     body = f"""<h1>Claims</h1>
 <p class="muted">{len(articles)} claims, each with its quote (or dataset record), who states it, the file and line
-where it is written, and the relationships it bears on.</p>
+where it is written, and the relationships it bears on.</p>{scope}
 {chr(10).join(articles)}"""
     return _page("Claims", body, depth=0, view=ev.view)
 
