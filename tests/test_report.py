@@ -9,6 +9,7 @@ or chromedriver is not installed (CI installs both).
 
 from __future__ import annotations
 
+import html
 import os
 import re
 import shutil
@@ -20,6 +21,7 @@ from urllib.parse import unquote, urlsplit
 
 import pyoxigraph
 import pytest
+import yaml
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -27,7 +29,7 @@ import allygraph
 from allygraph import cli as cli_module
 from allygraph.errors import InputError, StoreError
 from allygraph.explain import claim_details
-from allygraph.namespaces import AG, DCTERMS, ENTITIES_GRAPH, GRAPH, ID, RDF, RDFS
+from allygraph.namespaces import AG, DCTERMS, ENTITIES_GRAPH, GRAPH, ID, NP, RDF, RDFS
 from allygraph.reason import OUTCOMES, results_quads
 from allygraph.report import Span, external_href, highlight, layout, write_report
 from conftest import MINI, MINI_CLAIMS, REPO, PreviousBuild, Result
@@ -170,6 +172,46 @@ def atop_project(tmp_path_factory: pytest.TempPathFactory) -> Path:
     assert cli_module.main([str(a) for a in args]) == 0
     assert cli_module.main(["report", "--project", str(root), "-q"]) == 0
     return root
+
+
+CORPUS_SOURCE = "004_7e0a52477b7e2d2d"  # one document of the bundled corpus, the only copy of its work
+
+
+@pytest.fixture(scope="module")
+def corpus_project(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A project of the bundled corpus (data/), built, with the report of view source:004... in build/view."""
+    root = tmp_path_factory.mktemp("corpus") / "project"
+    shutil.copytree(REPO / "data", root / "data", ignore=shutil.ignore_patterns("imports"))
+    (root / "allygraph.toml").write_text('[allygraph]\ndata = "data"\nout = "build"\n', encoding="utf-8")
+    allygraph.build(root / "data", root / "build")
+    args = ["report", "--project", str(root), "--out", str(root / "build" / "view"), "-q"]
+    assert cli_module.main([*args, "--view", f"source:{CORPUS_SOURCE}"]) == 0
+    assert cli_module.main(["report", "--project", str(root), "--out", str(root / "build" / "all"), "-q"]) == 0
+    return root
+
+
+def ledger_claims(data: Path) -> dict[str, tuple[str, bool]]:
+    """Every claim written in a ledger's claim files: id -> (the source its file names, whether it is evidence:
+    asserted or denied by the author in their own words), read from the YAML."""
+    found = {}
+    for path in sorted((data / "claims").glob("*.yaml")):
+        written = yaml.safe_load(path.read_text(encoding="utf-8"))
+        for claim in written["claims"]:
+            evidence = claim["attribution"] == "author" and claim["modality"] in ("asserted", "denied")
+            found[claim["id"]] = (written["source"], evidence)
+    return found
+
+
+def claim_ids_on(site: Path) -> dict[Path, set[str]]:
+    """The claim ids each page names: claims listed, quotes marked, and claims linked to."""
+    found = {}
+    for path, page in read_site(site).items():
+        ids = {a["data-claim"] for _t, a in page.tags if "data-claim" in a}
+        ids |= {i.removeprefix("c-") for i in page.ids if i.startswith("c-") and path.name == "claims.html"}
+        ids |= {h.split("#c-")[1] for h in page.links if "claims.html#c-" in h}
+        ids |= {h.split("#m-")[1] for h in page.links if "#m-" in h}
+        found[path] = ids
+    return found
 
 
 def classifications(out: Path) -> dict[tuple[str, str], tuple[str, tuple[str, set[str]], dict[str, object]]]:
@@ -316,6 +358,89 @@ def test_dataset_claims_show_their_record_instead_of_a_quote(atop_project: Path)
     assert "../claims.html#c-atop-1001" in page.sections[href.removeprefix("#")]
     text = (site / "rel" / "atop-1001-relationship.html").read_text(encoding="utf-8")
     assert "ATOP agreement 1001" in text and "alliances.csv:2" in text
+
+
+def test_a_source_view_shows_only_that_documents_claims(corpus_project: Path) -> None:
+    site = corpus_project / "build" / "view"
+    written = ledger_claims(corpus_project / "data")
+    expected = {c for c, (source, evidence) in written.items() if source == CORPUS_SOURCE and evidence}
+    assert 20 < len(expected) < len(written)
+    assert any(source == CORPUS_SOURCE and not evidence for source, evidence in written.values()), "a hypothetical"
+    named = claim_ids_on(site)
+    assert named[(site / "claims.html").resolve()] == expected, "claims.html lists the view's claims, all of them"
+    assert set().union(*named.values()) == expected
+    others = sorted(set(written) - expected)  # other documents' claims, and this one's non-evidence claims
+    pattern = re.compile(r"(?<![\w-])(" + "|".join(map(re.escape, others)) + r")(?![\w-])")
+    for path in sorted(site.rglob("*.html")):
+        found = pattern.findall(path.read_text(encoding="utf-8"))
+        assert found == [], f"{path.relative_to(site)} names claims out of the view: {sorted(set(found))[:5]}"
+    index = (site / "index.html").read_text(encoding="utf-8")
+    assert f"{len(expected)} claims,\n1 source documents," in index, "the overview counts the view"
+
+
+def test_a_source_view_has_only_that_documents_page(corpus_project: Path) -> None:
+    site = corpus_project / "build" / "view"
+    assert sorted(p.name for p in (site / "sources").iterdir()) == [f"{CORPUS_SOURCE.replace('_', '-')}.html"]
+    assert len(list((corpus_project / "build" / "all" / "sources").iterdir())) == 5, "view all: every document"
+    (path,) = (site / "sources").iterdir()
+    page = Page(path.read_text(encoding="utf-8"))
+    written = ledger_claims(corpus_project / "data")
+    assert set(page.covered) == {c for c, (s, evidence) in written.items() if s == CORPUS_SOURCE and evidence}
+    text = (corpus_project / "data" / "corpus" / f"{CORPUS_SOURCE}.txt").read_text(encoding="utf-8")
+    assert text in page.text
+    sources = Page((site / "sources.html").read_text(encoding="utf-8"))
+    assert [h for h in sources.links if h.startswith("sources/")] == [f"sources/{path.name}"]
+
+
+def timeline_events(site: Path) -> set[tuple[str, str]]:
+    """(date, label) of each event on a report's timeline."""
+    text = (site / "timeline.html").read_text(encoding="utf-8")
+    found = re.findall(r'<time datetime="([^"]*)">[^<]*</time><strong>([^<]*)</strong>', text)
+    return {(date, html.unescape(label)) for date, label in found}
+
+
+def test_a_source_views_timeline_holds_only_the_events_its_claims_date(corpus_project: Path) -> None:
+    written = ledger_claims(corpus_project / "data")
+    ids = {c for c, (source, evidence) in written.items() if source == CORPUS_SOURCE and evidence}
+    query = f"""SELECT DISTINCT ?id ?date ?label WHERE {{
+        GRAPH ?g {{ ?event <{AG.date}> ?date }}
+        GRAPH ?head {{ ?claim <{NP.hasAssertion}> ?g }}
+        GRAPH ?pubinfo {{ ?claim <{AG.claimId}> ?id }}
+        GRAPH ?eg {{ ?event <{RDFS.label}> ?label }} }}"""
+    dated = [
+        (row["id"].value, row["date"].value, row["label"].value)
+        for row in allygraph.open_store(corpus_project / "build").query(query)
+    ]
+    expected = {(date, label) for claim, date, label in dated if claim in ids}
+    every = timeline_events(corpus_project / "build" / "all")
+    assert expected and expected < every, "the view's events are some of the corpus's"
+    assert timeline_events(corpus_project / "build" / "view") == expected
+
+
+def test_a_work_view_reads_every_copy_and_a_source_view_one(good_build: Path, tmp_path: Path) -> None:
+    written = ledger_claims(MINI)
+    ann = {c for c, (source, evidence) in written.items() if source == "alpha" and evidence}
+    assert ann and ann < {c for c, (source, _e) in written.items() if source == "alpha"}, "ann-long-term: speech"
+    for view, documents in (
+        ("source:alpha", ["alpha"]),
+        ("source:alpha-copy", ["alpha-copy"]),
+        ("work:ann-pact", ["alpha", "alpha-copy"]),
+    ):
+        site = tmp_path / view.replace(":", "-")
+        write_report(allygraph.open_store(good_build), site, view=view)
+        assert check_site(site) > 20
+        assert sorted(p.stem for p in (site / "sources").iterdir()) == documents, view
+        claims = Page((site / "claims.html").read_text(encoding="utf-8"))
+        highlighted = {h.split("#")[0] for h in claims.links if h.startswith("sources/")}
+        assert highlighted == {f"sources/{d}.html" for d in documents}, view
+        for d in documents:
+            page = Page((site / "sources" / f"{d}.html").read_text(encoding="utf-8"))
+            assert set(page.covered) == ann, (view, d)
+        assert set().union(*claim_ids_on(site).values()) == ann, view
+
+
+def test_every_internal_link_of_a_source_view_resolves(corpus_project: Path) -> None:
+    assert check_site(corpus_project / "build" / "view") > 100
 
 
 @settings(max_examples=200, deadline=None)
@@ -503,6 +628,31 @@ def test_every_link_navigates_in_the_browser(chrome: object, mini_report: Path) 
         )
         targets |= {h for h in hrefs if h.startswith("file:")}
     assert len(targets) > 40
+    for url in sorted(targets):
+        driver.get(url)  # type: ignore[attr-defined]
+        found = driver.execute_script(  # type: ignore[attr-defined]
+            """const id = decodeURIComponent(location.hash.slice(1));
+            return [document.title, !id || document.getElementById(id) !== null];"""
+        )
+        assert found[0].endswith("· allygraph report") and found[1], url
+    assert console_errors(driver) == []
+
+
+@pytest.mark.slow
+@browser
+def test_every_link_of_a_source_view_navigates_in_the_browser(chrome: object, corpus_project: Path) -> None:
+    driver = chrome
+    site = corpus_project / "build" / "view"
+    targets: set[str] = set()
+    for page in sorted(site.rglob("*.html")):
+        driver.get(page.as_uri())  # type: ignore[attr-defined]
+        hrefs = driver.execute_script(  # type: ignore[attr-defined]
+            "return [...document.querySelectorAll('a[href]')]"
+            ".map(a => new URL(a.getAttribute('href'), location.href).href)"
+        )
+        targets |= {h for h in hrefs if h.startswith("file:")}
+    assert len(targets) > 40
+    assert all(site.as_uri() in url for url in targets), "no link leaves the report"
     for url in sorted(targets):
         driver.get(url)  # type: ignore[attr-defined]
         found = driver.execute_script(  # type: ignore[attr-defined]
