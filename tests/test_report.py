@@ -1,7 +1,8 @@
 """`allygraph report`: the static HTML evidence report.
 
 The pages are checked as files (every internal link and fragment resolves, elements nest, hostile text is
-escaped, the matrix says what `classify` says) and in a real browser (headless Chromium driven by
+escaped, the matrix says what `classify` says, a view's report holds only that view's claims, documents and
+events) and in a real browser (headless Chromium driven by
 Selenium with the system chromedriver: the map renders and switches definitions, a matrix cell leads to a
 highlighted quote, every link navigates). The browser tests are `slow` and are skipped only when Chromium
 or chromedriver is not installed (CI installs both).
