@@ -229,6 +229,9 @@ class _Solution:
             return None
         return None if value is None else _Term(value)
 
+    def __iter__(self) -> Iterator[_Term | None]:  # pyoxigraph solutions unpack by position too
+        return (None if value is None else _Term(value) for value in self._row)
+
 
 class _Results:
     def __init__(self, result: Any) -> None:
