@@ -28,6 +28,9 @@ from rdflib.term import Node
 
 RDF_TYPE_PATH = f"<{RDF.type}>/<{RDFS.subClassOf}>*"
 _ILL_TYPED = ox.NamedNode("urn:allygraph:shacl:illTyped")
+_TRUE = ox.Literal("true", datatype=ox.NamedNode(str(XSD.boolean)))
+_FALSE = ox.Literal("false", datatype=ox.NamedNode(str(XSD.boolean)))
+_ILL_TYPED_CACHE: dict[tuple[str, str], bool] = {}  # (lexical form, datatype IRI) -> ill-typed (pySHACL's view)
 
 # Predicates of the SHACL vocabulary a shape may carry without them changing what is validated.
 _NON_VALIDATING = {SH.message, SH.severity, SH.deactivated, SH.name, SH.description, SH.order, SH.group}
@@ -509,7 +512,6 @@ class _Run:
     def __init__(self, engine: ShaclEngine, store: ox.Store) -> None:
         self.engine, self.store = engine, store
         self._failing: dict[tuple[int, str], set[object]] = {}
-        self._ill: dict[tuple[str, str], bool] = {}
         self._stringify = Graph().namespace_manager
 
     def query(self, text: str, **kwargs: object) -> ox.QuerySolutions:
@@ -522,14 +524,16 @@ class _Run:
 
     def _ill_typed(self, term: object) -> ox.Literal:
         if not isinstance(term, ox.Literal):
-            return ox.Literal("false", datatype=ox.NamedNode(str(XSD.boolean)))
+            return _FALSE
         key = (term.value, term.datatype.value)
-        bad = self._ill.get(key)
+        bad = _ILL_TYPED_CACHE.get(key)
         if bad is None:
             literal = Literal(term.value, datatype=URIRef(term.datatype.value))
             bad = getattr(literal, "ill_typed", None) is True or not _actual_datatype(literal)
-            self._ill[key] = bad
-        return ox.Literal("true" if bad else "false", datatype=ox.NamedNode(str(XSD.boolean)))
+            if len(_ILL_TYPED_CACHE) > 100_000:
+                _ILL_TYPED_CACHE.clear()
+            _ILL_TYPED_CACHE[key] = bad
+        return _TRUE if bad else _FALSE
 
     def rows(self, text: str, names: Iterable[str]) -> list[tuple[object, ...]]:
         return [tuple(s[n] for n in names) for s in self.query(text)]
