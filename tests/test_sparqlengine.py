@@ -1,0 +1,133 @@
+"""The SPARQL engine's compiled queries: their algebra, the shapes pyoxigraph runs in linear time, and
+closed-world counting by distinct values.
+
+Speed is measured in `benchmarks/`, never asserted here; these tests pin the query shapes that the
+benchmarks showed to matter (a UNION nested in a join, FILTER NOT EXISTS and EXISTS are evaluated by
+pyoxigraph 0.5.13 once per row on their left: quadratic on treaty data).
+"""
+
+from __future__ import annotations
+
+import re
+import shutil
+from pathlib import Path
+
+import pytest
+
+import allygraph
+from allygraph.definitions import load_definitions
+from allygraph.reason import classify
+from allygraph.sparqlengine import _EMPTY, _NEVER, Compiler, SparqlEngine, _atom
+
+TESTS = Path(__file__).resolve().parent
+DEFS = TESTS / "data" / "defs"
+ID = "https://w3id.org/allygraph/id/"
+
+
+def test_a_join_distributes_over_unions_into_flat_conjunctions() -> None:
+    a, b, c = _atom("A", ("?g1",)), _atom("B", ("?g2",)), _atom("C", ("?g3",))
+    joined = Compiler._join([a, Compiler._union([b, c])])
+    assert joined.branches == (("A", "B"), ("A", "C"))
+    assert joined.graph_vars == ("?g1", "?g2", "?g3")
+    assert joined.text == "{ { A B } UNION { A C } }"
+
+
+def test_never_annihilates_a_join_and_vanishes_from_a_union() -> None:
+    a = _atom("A")
+    assert Compiler._join([a, _NEVER]).never
+    assert Compiler._union([a, _NEVER]).branches == (("A",),)
+    assert Compiler._join([a, _EMPTY]).branches == (("A",),)
+    assert Compiler._union([]).text == "{ FILTER(false) }"
+
+
+def test_a_join_that_would_multiply_past_the_cap_keeps_the_union_nested() -> None:
+    wide = Compiler._union([_atom(f"A{i}") for i in range(40)])
+    joined = Compiler._join([wide, Compiler._union([_atom("B"), _atom("C")])])
+    assert len(joined.branches) == 40  # 80 conjunctions would pass the cap: the second union stays one group
+    assert all(atoms[-1] == "{ { B } UNION { C } }" for atoms in joined.branches)
+
+
+def _queries() -> list[tuple[str, str]]:
+    texts = []
+    for q in SparqlEngine().queries(load_definitions()):
+        for label, query in (("pos", q.pos), ("neg", q.neg), ("closed", q.neg_closed)):
+            if query is not None:
+                texts.append((f"{label} {q.criterion.iri}", query.text))
+    return texts
+
+
+def _without_nested_bodies(text: str) -> str:
+    """`text` with the groups of subqueries, MINUS and OPTIONAL cut out (they may hold unions)."""
+    out, i = [], 0
+    while i < len(text):
+        match = re.compile(r"\{ SELECT |MINUS \{|OPTIONAL \{").search(text, i)
+        if not match:
+            out.append(text[i:])
+            break
+        out.append(text[i : match.start()])
+        depth, j = 0, match.start()
+        while True:  # skip to the brace that closes the body
+            depth += {"{": 1, "}": -1}.get(text[j], 0)
+            j += 1
+            if depth == 0 and text[j - 1] == "}":
+                break
+        i = j
+    return "".join(out)
+
+
+def _top_level_branches(where: str) -> list[str]:
+    body = where[where.index("{") + 1 : where.rindex("}")]
+    branches, depth, start = [], 0, 0
+    for i, ch in enumerate(body):
+        depth += {"{": 1, "}": -1}.get(ch, 0)
+        if depth == 0 and body.startswith(" UNION ", i):
+            branches.append(body[start:i])
+            start = i + len(" UNION ")
+    return [*branches, body[start:]]
+
+
+@pytest.mark.parametrize(("label", "text"), _queries(), ids=[label.rsplit("#", 1)[-1] for label, _ in _queries()])
+def test_compiled_queries_avoid_what_pyoxigraph_evaluates_per_row(label: str, text: str) -> None:
+    assert "EXISTS" not in text, label
+    where = _without_nested_bodies(text[text.index("WHERE") :])
+    for branch in _top_level_branches(where):  # flat groups: no union inside a branch
+        assert "UNION" not in branch, (label, branch[:300])
+
+
+def test_every_compiled_query_parses_and_runs(tmp_path: Path) -> None:
+    import pyoxigraph
+
+    store = pyoxigraph.Store()
+    for label, text in _queries():
+        assert list(store.query(text)) == [], label
+
+
+def test_closed_world_counts_distinct_participants_not_statements(tmp_path: Path) -> None:
+    """Arden–Red Brigades has one state participant; a claim that repeats Arden's participation must not
+    make it two (counting rows instead of values would turn "fails" into "no evidence")."""
+    data = tmp_path / "defs"
+    shutil.copytree(DEFS, data)
+    claims = data / "claims" / "one.yaml"
+    text = claims.read_text(encoding="utf-8")
+    quote = re.search(r"- id: ab-treaty\n    quote: (.*)\n", text)
+    assert quote is not None
+    claims.write_text(
+        text.replace(
+            "claims:\n",
+            "claims:\n"
+            "  - id: rebels-arden-again\n"
+            f"    quote: {quote.group(1)}\n"
+            "    attribution: author\n"
+            "    modality: asserted\n"
+            "    statements:\n"
+            "      - [arden-rebels, hasParticipant, arden]\n",
+            1,
+        ),
+        encoding="utf-8",
+    )
+    out = tmp_path / "out"
+    allygraph.build(data, out)
+    result = classify(allygraph.open_store(out), views=["all"], names=["atop"])
+    (c,) = [c for c in result.classifications if c.relationship == ID + "arden-rebels"]
+    assert {k.criterion.name: k.status for k in c.checks}["StateParties"] == "fails"
+    assert c.outcome == "does-not-meet"
