@@ -1,0 +1,94 @@
+"""Hostile input and faults (issue 7) that no other test file covered: each test fails if its protection
+is removed. The catalogue, case by case, is in tests/README.md."""
+
+from __future__ import annotations
+
+import http.server
+import threading
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from conftest import run_allygraph
+
+TESTS = Path(__file__).resolve().parent
+ATOP = TESTS / "data" / "atop"
+
+
+# ----------------------------------------------------------------------------------------------------
+# A remote store that answers with hostile RDF (items 4 and 5: push and classify --endpoint parse it)
+# ----------------------------------------------------------------------------------------------------
+
+
+class HostileStore:
+    """A Graph Store on 127.0.0.1 that says yes to HEAD and answers every GET with `body` as `media`."""
+
+    def __init__(self, media: str, body: bytes) -> None:
+        class Handler(http.server.BaseHTTPRequestHandler):
+            def do_HEAD(self) -> None:
+                self.send_response(200)
+                self.send_header("Content-Length", "0")
+                self.end_headers()
+
+            def do_GET(self) -> None:
+                self.send_response(200)
+                self.send_header("Content-Type", media)
+                self.send_header("Content-Length", str(len(body)))
+                self.end_headers()
+                self.wfile.write(body)
+
+            def log_message(self, *_args: object) -> None:
+                pass
+
+        self.server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.url = f"http://127.0.0.1:{self.server.server_address[1]}/store"
+        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+        self.thread.start()
+
+    def close(self) -> None:
+        self.server.shutdown()
+        self.server.server_close()
+        self.thread.join(10)
+
+
+@pytest.fixture
+def hostile_store() -> Iterator[type[HostileStore]]:
+    started: list[HostileStore] = []
+
+    def start(media: str, body: bytes) -> HostileStore:
+        started.append(HostileStore(media, body))
+        return started[-1]
+
+    yield start  # type: ignore[misc]
+    for server in started:
+        server.close()
+
+
+DEEP_JSON_LD = ('{"@id": "urn:a", "urn:p": ' + '{"urn:p": ' * 5000 + '"x"' + "}" * 5000 + "}").encode()
+LAUGHS = "".join(f'<!ENTITY a{i} "{f"&a{i - 1};" * 10}">' for i in range(1, 7))
+ENTITY_BOMB = (
+    '<?xml version="1.0"?>\n<!DOCTYPE rdf:RDF [<!ENTITY a0 "lollollollol">' + LAUGHS + "]>\n"
+    '<rdf:RDF xmlns:rdf="http://www.w3.org/1999/02/22-rdf-syntax-ns#" xmlns:e="urn:e#">'
+    '<rdf:Description rdf:about="urn:a"><e:p>&a6;</e:p></rdf:Description></rdf:RDF>\n'
+).encode()
+
+
+@pytest.mark.parametrize(
+    ("media", "body", "refusal"),
+    [
+        ("application/ld+json", DEEP_JSON_LD, "answered with application/ld+json, which is refused"),
+        ("application/rdf+xml", ENTITY_BOMB, "RDF/XML with a DOCTYPE or entity declaration, which is refused"),
+    ],
+    ids=["json-ld-5000-deep", "rdf-xml-entity-bomb"],
+)
+def test_a_remote_answering_hostile_rdf_is_refused_before_parsing(
+    hostile_store, good_build: Path, tmp_path: Path, media: str, body: bytes, refusal: str
+) -> None:  # type: ignore[no-untyped-def]
+    """Unguarded, pyoxigraph's JSON-LD parser segfaults on the deep document (the push dies with SIGSEGV)
+    and its RDF/XML parser expands the entities (10 bytes to 10 MB here; one more line, 100 MB)."""
+    remote = hostile_store(media, body)
+    done = run_allygraph("push", "--endpoint", remote.url, "--out", good_build, "--retries", "0", cwd=tmp_path)
+    assert done.code == 2, (done.code, done.stderr[-2000:])
+    assert remote.url in done.stderr and refusal in done.stderr
+    assert "Traceback" not in done.stderr
