@@ -81,7 +81,7 @@ def ours_classify(data: Path, work: Path, *, all_views_too: bool = False) -> Non
     result, seconds = timed(lambda: allygraph.classify(store, views=["all"], engine="sparql"))
     count = write_outcomes(work, "ours-classify", outcomes_of(result))
     emit(stage="classify", seconds=seconds, classifications=count)
-    _, seconds = timed(lambda: store.extend(results_quads(result)))
+    _, seconds = timed(lambda: store.bulk_extend(results_quads(result)))  # as build writes them
     store.flush()
     emit(stage="store results", seconds=seconds)
     if all_views_too:
