@@ -4,13 +4,16 @@ is removed. The catalogue, case by case, is in tests/README.md."""
 from __future__ import annotations
 
 import http.server
+import os
+import subprocess
+import sys
 import threading
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
-from conftest import run_allygraph
+from conftest import allygraph_command, copy_mini, run_allygraph
 
 TESTS = Path(__file__).resolve().parent
 ATOP = TESTS / "data" / "atop"
@@ -92,3 +95,45 @@ def test_a_remote_answering_hostile_rdf_is_refused_before_parsing(
     assert done.code == 2, (done.code, done.stderr[-2000:])
     assert remote.url in done.stderr and refusal in done.stderr
     assert "Traceback" not in done.stderr
+
+
+# ----------------------------------------------------------------------------------------------------
+# Faults: an import killed (kill -9) while it writes data/imports/atop.nq
+# ----------------------------------------------------------------------------------------------------
+
+
+def _atop_project(tmp_path: Path) -> Path:
+    root = tmp_path / "project"
+    copy_mini(root / "data")
+    (root / "allygraph.toml").write_text('[allygraph]\ndata = "data"\nout = "build"\n', encoding="utf-8")
+    return root
+
+
+def _import(root: Path, cwd: Path) -> subprocess.CompletedProcess[str]:
+    argv = ["import", "atop", "--project", root, "--no-build", "-q"]
+    for option, name in (("--alliances", "alliances.csv"), ("--members", "members.csv"), ("--states", "states.csv")):
+        argv += [option, ATOP / name]
+    return subprocess.run(allygraph_command(*argv), cwd=cwd, capture_output=True, text=True, timeout=300)
+
+
+def test_an_import_killed_while_writing_leaves_the_last_import_and_no_orphan(tmp_path: Path) -> None:
+    """What kill -9 leaves mid-write is the previous atop.nq (replaced only by a rename) and the dead
+    process's `.atop.nq.<pid>.tmp`; the next import removes that, and not a running import's."""
+    root = _atop_project(tmp_path)
+    assert _import(root, tmp_path).returncode == 0
+    imports = root / "data" / "imports"
+    good = (imports / "atop.nq").read_bytes()
+    killed = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)"])
+    half = imports / f".atop.nq.{killed.pid}.tmp"
+    half.write_bytes(good[: len(good) // 2])  # the killed import had written half its file
+    killed.kill()
+    killed.wait()
+    live = imports / f".atop.nq.{os.getpid()}.tmp"  # an import still writing (this process is alive)
+    live.write_bytes(b"")
+    assert (imports / "atop.nq").read_bytes() == good  # the kill cost nothing already imported
+    done = _import(root, tmp_path)
+    assert done.returncode == 0, done.stderr
+    assert not half.exists(), "the killed import's temporary file was left behind"
+    assert live.exists(), "a running import's temporary file was removed"
+    assert (imports / "atop.nq").read_bytes() == good
+    live.unlink()
