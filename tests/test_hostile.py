@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import http.server
 import os
+import shutil
+import socket
 import subprocess
 import sys
 import threading
@@ -137,3 +139,68 @@ def test_an_import_killed_while_writing_leaves_the_last_import_and_no_orphan(tmp
     assert live.exists(), "a running import's temporary file was removed"
     assert (imports / "atop.nq").read_bytes() == good
     live.unlink()
+
+
+# ----------------------------------------------------------------------------------------------------
+# Faults: HermiT out of memory
+# ----------------------------------------------------------------------------------------------------
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(shutil.which("java") is None, reason="needs Java to run HermiT")
+def test_hermit_out_of_memory_is_a_clear_error_cleaned_up_and_sparql_still_answers(
+    good_build: Path, tmp_path: Path
+) -> None:
+    """A real JVM with a heap too small (_JAVA_OPTIONS overrides the -Xmx allygraph passes)."""
+    (tmp_path / "tmp").mkdir()
+    env = {**os.environ, "TMPDIR": str(tmp_path / "tmp"), "_JAVA_OPTIONS": "-Xmx5m", "ALLYGRAPH_HERMIT_TIMEOUT": "120"}
+    argv = ["classify", "--out", good_build, "--engine", "hermit", "--view", "all"]
+    hermit = subprocess.run(
+        allygraph_command(*argv), cwd=tmp_path, capture_output=True, text=True, timeout=300, env=env
+    )
+    assert hermit.returncode == 2, hermit.stderr[-2000:]
+    assert "HermiT failed" in hermit.stderr and "OutOfMemoryError" in hermit.stderr, hermit.stderr[-2000:]
+    assert "--engine sparql" in hermit.stderr and "Traceback" not in hermit.stderr
+    assert list((tmp_path / "tmp").iterdir()) == []  # its temporary folder (the TBox, the jobs) is gone
+    argv[argv.index("hermit")] = "sparql"
+    sparql = subprocess.run(
+        allygraph_command(*argv), cwd=tmp_path, capture_output=True, text=True, timeout=300, env=env
+    )
+    assert sparql.returncode == 0, sparql.stderr
+    assert "Freedonia–Sylvania" in sparql.stdout
+
+
+# ----------------------------------------------------------------------------------------------------
+# Item 1 from the command line: SERVICE and LOAD naming a file: or http: URL
+# ----------------------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("text", "keyword"),
+    [
+        ("SELECT * WHERE {{ SERVICE <{file}> {{ ?s ?p ?o }} }}", "SERVICE"),
+        ("SELECT * WHERE {{ SERVICE <http://127.0.0.1:{port}/sparql> {{ ?s ?p ?o }} }}", "SERVICE"),
+        ("LOAD <{file}>", "LOAD"),
+        ("LOAD <http://127.0.0.1:{port}/data> INTO GRAPH <urn:x>", "LOAD"),
+    ],
+)
+def test_allygraph_query_refuses_service_and_load_naming_the_file(
+    good_build: Path, tmp_path: Path, cli, text: str, keyword: str
+) -> None:  # type: ignore[no-untyped-def]
+    listener = socket.create_server(("127.0.0.1", 0))
+    listener.settimeout(0.5)
+    secret = tmp_path / "secret.ttl"
+    secret.write_text("<urn:a> <urn:b> <urn:leaked> .\n", encoding="utf-8")
+    query = tmp_path / "reach.rq"
+    query.write_text(
+        "# reaches out\n" + text.format(file=secret.as_uri(), port=listener.getsockname()[1]), encoding="utf-8"
+    )
+    try:
+        result = cli("query", query, "--out", good_build)
+        with pytest.raises(TimeoutError):
+            listener.accept()[0].close()  # nothing connected
+    finally:
+        listener.close()
+    assert result.code == 2
+    assert f"{query}:2: {keyword} is refused" in result.stderr
+    assert "leaked" not in result.stdout
