@@ -371,6 +371,7 @@ def write_import(data: AtopData, data_dir: Path) -> Path:
     target.parent.mkdir(parents=True, exist_ok=True)
     files_as = (data.alliances.name, data.members_file.name)
     body = pyoxigraph.serialize(quads(data, files_as=files_as), format=pyoxigraph.RdfFormat.N_QUADS)
+    _remove_dead_temporaries(target)
     tmp = target.with_name(f".{target.name}.{os.getpid()}.tmp")
     try:
         with tmp.open("wb") as handle:
@@ -381,3 +382,23 @@ def write_import(data: AtopData, data_dir: Path) -> Path:
     finally:
         tmp.unlink(missing_ok=True)
     return target
+
+
+def _remove_dead_temporaries(target: Path) -> None:
+    """Remove `.<target>.<pid>.tmp` files left by an import that was killed (kill -9) while writing; those
+    of a process still running are another import's, and are left alone."""
+    for leftover in target.parent.glob(f".{target.name}.*.tmp"):
+        pid = leftover.name.removeprefix(f".{target.name}.").removesuffix(".tmp")
+        if not pid.isdigit() or _running(int(pid)):
+            continue
+        leftover.unlink(missing_ok=True)
+
+
+def _running(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # someone else's process
+        return True
+    return True

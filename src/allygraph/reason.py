@@ -421,20 +421,15 @@ def classify(
         in_view = set(relationships) if view.name in ("all", "scenario") else mentioned(store, view, relationships)
         for r_iri in sorted(in_view):
             relationship = relationships[r_iri]
+            checked = {  # each criterion once, however many definitions share it
+                c.iri: check(c, findings.get((view.name, r_iri, str(c.iri)), Finding()), assumed_ids) for c in criteria
+            }
             for definition in chosen:
-                checks = tuple(
-                    check(c, findings.get((view.name, r_iri, str(c.iri)), Finding()), assumed_ids)
-                    for c in definition.criteria
-                )
+                checks = tuple(checked[c.iri] for c in definition.criteria)
                 also = tuple(
                     ClassifierResult(a, outcome(a.combination, [k.status for k in ks]), ks)
                     for a in definition.also
-                    for ks in [
-                        tuple(
-                            check(c, findings.get((view.name, r_iri, str(c.iri)), Finding()), assumed_ids)
-                            for c in a.criteria
-                        )
-                    ]
+                    for ks in [tuple(checked[c.iri] for c in a.criteria)]
                 )
                 result.classifications.append(
                     Classification(

@@ -347,6 +347,34 @@ def _media_type(response: httpx.Response) -> str:
     return response.headers.get("content-type", "").split(";")[0].strip().lower()
 
 
+# What a remote's RDF answer may be: the syntaxes asked for (N-Triples, Turtle, RDF/XML) and their quad
+# forms. Not JSON-LD: pyoxigraph's JSON-LD parser crashes the process on objects a few thousand deep.
+_RDF_ANSWERS = frozenset(
+    {
+        pyoxigraph.RdfFormat.N_TRIPLES,
+        pyoxigraph.RdfFormat.N_QUADS,
+        pyoxigraph.RdfFormat.TURTLE,
+        pyoxigraph.RdfFormat.TRIG,
+        pyoxigraph.RdfFormat.RDF_XML,
+    }
+)
+_DOCTYPE = re.compile(rb"<!(?:DOCTYPE|ENTITY)", re.IGNORECASE)
+
+
+def _check_rdf(response: httpx.Response, media: str, rdf_format: pyoxigraph.RdfFormat) -> None:
+    """Refuse an RDF answer before any parser sees it: a syntax not asked for, or RDF/XML with a DOCTYPE
+    (pyoxigraph expands its internal entities: a few lines of `<!ENTITY>` grow to gigabytes).
+
+    :raises RemoteError: naming the URL and what was refused.
+    """
+    if rdf_format not in _RDF_ANSWERS:
+        raise RemoteError(f"{redact(response.url)}: answered with {media}, which is refused (not asked for)")
+    if rdf_format == pyoxigraph.RdfFormat.RDF_XML and _DOCTYPE.search(response.content):
+        raise RemoteError(
+            f"{redact(response.url)}: answered RDF/XML with a DOCTYPE or entity declaration, which is refused"
+        )
+
+
 def _parse_results(
     response: httpx.Response,
 ) -> pyoxigraph.QuerySolutions | pyoxigraph.QueryBoolean | pyoxigraph.QueryTriples:
@@ -360,6 +388,7 @@ def _parse_results(
     rdf_format = pyoxigraph.RdfFormat.from_media_type(media) if media else None
     if rdf_format is None:
         raise RemoteError(f"{redact(response.url)}: answered with {media or 'no content type'}, not SPARQL results")
+    _check_rdf(response, media, rdf_format)
     memory = pyoxigraph.Store()  # CONSTRUCT / DESCRIBE: back into the same type pyoxigraph returns
     try:
         memory.load(response.content, format=rdf_format)
@@ -550,6 +579,7 @@ class GraphStore:
         rdf_format = pyoxigraph.RdfFormat.from_media_type(media) if media else pyoxigraph.RdfFormat.N_TRIPLES
         if rdf_format is None:
             raise RemoteError(f"GET {redact(response.url)}: answered with {media}, not RDF")
+        _check_rdf(response, media, rdf_format)
         try:
             return [_triple(q) for q in pyoxigraph.parse(response.content, format=rdf_format)]
         except SyntaxError as exc:

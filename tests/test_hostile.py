@@ -1,0 +1,206 @@
+"""Hostile input and faults (issue 7) that no other test file covered: each test fails if its protection
+is removed. The catalogue, case by case, is in tests/README.md."""
+
+from __future__ import annotations
+
+import http.server
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import threading
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from conftest import allygraph_command, copy_mini, run_allygraph
+
+TESTS = Path(__file__).resolve().parent
+ATOP = TESTS / "data" / "atop"
+
+
+# ----------------------------------------------------------------------------------------------------
+# A remote store that answers with hostile RDF (items 4 and 5: push and classify --endpoint parse it)
+# ----------------------------------------------------------------------------------------------------
+
+
+class HostileStore:
+    """A Graph Store on 127.0.0.1 that says yes to HEAD and answers every GET with `body` as `media`."""
+
+    def __init__(self, media: str, body: bytes) -> None:
+        class Handler(http.server.BaseHTTPRequestHandler):
+            def do_HEAD(self) -> None:
+                self.send_response(200)
+                self.send_header("Content-Length", "0")
+                self.end_headers()
+
+            def do_GET(self) -> None:
+                self.send_response(200)
+                self.send_header("Content-Type", media)
+                self.send_header("Content-Length", str(len(body)))
+                self.end_headers()
+                self.wfile.write(body)
+
+            def log_message(self, *_args: object) -> None:
+                pass
+
+        self.server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.url = f"http://127.0.0.1:{self.server.server_address[1]}/store"
+        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+        self.thread.start()
+
+    def close(self) -> None:
+        self.server.shutdown()
+        self.server.server_close()
+        self.thread.join(10)
+
+
+@pytest.fixture
+def hostile_store() -> Iterator[type[HostileStore]]:
+    started: list[HostileStore] = []
+
+    def start(media: str, body: bytes) -> HostileStore:
+        started.append(HostileStore(media, body))
+        return started[-1]
+
+    yield start  # type: ignore[misc]
+    for server in started:
+        server.close()
+
+
+DEEP_JSON_LD = ('{"@id": "urn:a", "urn:p": ' + '{"urn:p": ' * 5000 + '"x"' + "}" * 5000 + "}").encode()
+LAUGHS = "".join(f'<!ENTITY a{i} "{f"&a{i - 1};" * 10}">' for i in range(1, 7))
+ENTITY_BOMB = (
+    '<?xml version="1.0"?>\n<!DOCTYPE rdf:RDF [<!ENTITY a0 "lollollollol">' + LAUGHS + "]>\n"
+    '<rdf:RDF xmlns:rdf="http://www.w3.org/1999/02/22-rdf-syntax-ns#" xmlns:e="urn:e#">'
+    '<rdf:Description rdf:about="urn:a"><e:p>&a6;</e:p></rdf:Description></rdf:RDF>\n'
+).encode()
+
+
+@pytest.mark.parametrize(
+    ("media", "body", "refusal"),
+    [
+        ("application/ld+json", DEEP_JSON_LD, "answered with application/ld+json, which is refused"),
+        ("application/rdf+xml", ENTITY_BOMB, "RDF/XML with a DOCTYPE or entity declaration, which is refused"),
+    ],
+    ids=["json-ld-5000-deep", "rdf-xml-entity-bomb"],
+)
+def test_a_remote_answering_hostile_rdf_is_refused_before_parsing(
+    hostile_store, good_build: Path, tmp_path: Path, media: str, body: bytes, refusal: str
+) -> None:  # type: ignore[no-untyped-def]
+    """Unguarded, pyoxigraph's JSON-LD parser segfaults on the deep document (the push dies with SIGSEGV)
+    and its RDF/XML parser expands the entities (10 bytes to 10 MB here; one more line, 100 MB)."""
+    remote = hostile_store(media, body)
+    done = run_allygraph("push", "--endpoint", remote.url, "--out", good_build, "--retries", "0", cwd=tmp_path)
+    assert done.code == 2, (done.code, done.stderr[-2000:])
+    assert remote.url in done.stderr and refusal in done.stderr
+    assert "Traceback" not in done.stderr
+
+
+# ----------------------------------------------------------------------------------------------------
+# Faults: an import killed (kill -9) while it writes data/imports/atop.nq
+# ----------------------------------------------------------------------------------------------------
+
+
+def _atop_project(tmp_path: Path) -> Path:
+    root = tmp_path / "project"
+    copy_mini(root / "data")
+    (root / "allygraph.toml").write_text('[allygraph]\ndata = "data"\nout = "build"\n', encoding="utf-8")
+    return root
+
+
+def _import(root: Path, cwd: Path) -> subprocess.CompletedProcess[str]:
+    argv = ["import", "atop", "--project", root, "--no-build", "-q"]
+    for option, name in (("--alliances", "alliances.csv"), ("--members", "members.csv"), ("--states", "states.csv")):
+        argv += [option, ATOP / name]
+    return subprocess.run(allygraph_command(*argv), cwd=cwd, capture_output=True, text=True, timeout=300)
+
+
+def test_an_import_killed_while_writing_leaves_the_last_import_and_no_orphan(tmp_path: Path) -> None:
+    """What kill -9 leaves mid-write is the previous atop.nq (replaced only by a rename) and the dead
+    process's `.atop.nq.<pid>.tmp`; the next import removes that, and not a running import's."""
+    root = _atop_project(tmp_path)
+    assert _import(root, tmp_path).returncode == 0
+    imports = root / "data" / "imports"
+    good = (imports / "atop.nq").read_bytes()
+    killed = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)"])
+    half = imports / f".atop.nq.{killed.pid}.tmp"
+    half.write_bytes(good[: len(good) // 2])  # the killed import had written half its file
+    killed.kill()
+    killed.wait()
+    live = imports / f".atop.nq.{os.getpid()}.tmp"  # an import still writing (this process is alive)
+    live.write_bytes(b"")
+    assert (imports / "atop.nq").read_bytes() == good  # the kill cost nothing already imported
+    done = _import(root, tmp_path)
+    assert done.returncode == 0, done.stderr
+    assert not half.exists(), "the killed import's temporary file was left behind"
+    assert live.exists(), "a running import's temporary file was removed"
+    assert (imports / "atop.nq").read_bytes() == good
+    live.unlink()
+
+
+# ----------------------------------------------------------------------------------------------------
+# Faults: HermiT out of memory
+# ----------------------------------------------------------------------------------------------------
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(shutil.which("java") is None, reason="needs Java to run HermiT")
+def test_hermit_out_of_memory_is_a_clear_error_cleaned_up_and_sparql_still_answers(
+    good_build: Path, tmp_path: Path
+) -> None:
+    """A real JVM with a heap too small (_JAVA_OPTIONS overrides the -Xmx allygraph passes)."""
+    (tmp_path / "tmp").mkdir()
+    env = {**os.environ, "TMPDIR": str(tmp_path / "tmp"), "_JAVA_OPTIONS": "-Xmx5m", "ALLYGRAPH_HERMIT_TIMEOUT": "120"}
+    argv = ["classify", "--out", good_build, "--engine", "hermit", "--view", "all"]
+    hermit = subprocess.run(
+        allygraph_command(*argv), cwd=tmp_path, capture_output=True, text=True, timeout=300, env=env
+    )
+    assert hermit.returncode == 2, hermit.stderr[-2000:]
+    assert "HermiT failed" in hermit.stderr and "OutOfMemoryError" in hermit.stderr, hermit.stderr[-2000:]
+    assert "--engine sparql" in hermit.stderr and "Traceback" not in hermit.stderr
+    assert list((tmp_path / "tmp").iterdir()) == []  # its temporary folder (the TBox, the jobs) is gone
+    argv[argv.index("hermit")] = "sparql"
+    sparql = subprocess.run(
+        allygraph_command(*argv), cwd=tmp_path, capture_output=True, text=True, timeout=300, env=env
+    )
+    assert sparql.returncode == 0, sparql.stderr
+    assert "Freedonia–Sylvania" in sparql.stdout
+
+
+# ----------------------------------------------------------------------------------------------------
+# Item 1 from the command line: SERVICE and LOAD naming a file: or http: URL
+# ----------------------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("text", "keyword"),
+    [
+        ("SELECT * WHERE {{ SERVICE <{file}> {{ ?s ?p ?o }} }}", "SERVICE"),
+        ("SELECT * WHERE {{ SERVICE <http://127.0.0.1:{port}/sparql> {{ ?s ?p ?o }} }}", "SERVICE"),
+        ("LOAD <{file}>", "LOAD"),
+        ("LOAD <http://127.0.0.1:{port}/data> INTO GRAPH <urn:x>", "LOAD"),
+    ],
+)
+def test_allygraph_query_refuses_service_and_load_naming_the_file(
+    good_build: Path, tmp_path: Path, cli, text: str, keyword: str
+) -> None:  # type: ignore[no-untyped-def]
+    listener = socket.create_server(("127.0.0.1", 0))
+    listener.settimeout(0.5)
+    secret = tmp_path / "secret.ttl"
+    secret.write_text("<urn:a> <urn:b> <urn:leaked> .\n", encoding="utf-8")
+    query = tmp_path / "reach.rq"
+    query.write_text(
+        "# reaches out\n" + text.format(file=secret.as_uri(), port=listener.getsockname()[1]), encoding="utf-8"
+    )
+    try:
+        result = cli("query", query, "--out", good_build)
+        with pytest.raises(TimeoutError):
+            listener.accept()[0].close()  # nothing connected
+    finally:
+        listener.close()
+    assert result.code == 2
+    assert f"{query}:2: {keyword} is refused" in result.stderr
+    assert "leaked" not in result.stdout
