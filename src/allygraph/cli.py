@@ -7,7 +7,9 @@ Exit codes: 0 success (the ledger conforms), 1 the ledger does not conform to th
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import json
+import os
 import signal
 import sys
 from collections.abc import Callable, Sequence
@@ -19,7 +21,7 @@ import pyoxigraph
 from . import __version__
 from .assume import load_assumptions
 from .atop import read_atop, write_import
-from .build import build, check
+from .build import BuildResult, build, check
 from .definitions import load_definitions
 from .docs import write_docs
 from .errors import (
@@ -30,6 +32,7 @@ from .errors import (
     AllygraphError,
     InputError,
     InputErrors,
+    ValidationFailed,
 )
 from .explain import claim_details, find_relationship, render
 from .export import export
@@ -44,11 +47,13 @@ from .remote import (
     DEFAULT_RETRIES,
     RemoteOptions,
     RemoteStore,
+    redact,
     remote_options,
 )
 from .report import write_report
 from .serve import ServerConfig, SparqlServer, serve
 from .store import open_store
+from .validate import Report
 
 WORKFLOW = """\
 workflow:
@@ -81,6 +86,43 @@ def _progress(args: argparse.Namespace) -> Callable[[str], None]:
     return (lambda _m: None) if args.quiet else (lambda m: _stderr(f"allygraph: {m}"))
 
 
+def _json(data: dict[str, object]) -> None:
+    """One JSON document on standard output (`--json`): what a script reads instead of the text."""
+    print(json.dumps({"ok": True, **data}, ensure_ascii=False, indent=1, default=str))
+
+
+def _error_json(exc: BaseException, code: int) -> dict[str, object]:
+    """An error as a JSON document: the message, and each located problem or violation."""
+    data: dict[str, object] = {"ok": False, "exit_code": code, "error": type(exc).__name__, "message": str(exc)}
+    if isinstance(exc, InputErrors | InputError):
+        errors = exc.errors if isinstance(exc, InputErrors) else [exc]
+        data["problems"] = [
+            {
+                "file": str(e.location.path) if e.location else "",
+                "line": e.location.line if e.location else 0,
+                "column": e.location.column if e.location else 0,
+                "message": e.message,
+                "hint": e.hint,
+            }
+            for e in errors
+        ]
+    if isinstance(exc, ValidationFailed) and isinstance(exc.report, Report):
+        data["violations"] = [dataclasses.asdict(v) for v in exc.report.violations]
+    return data
+
+
+def _build_summary(project: Project, result: BuildResult) -> dict[str, object]:
+    return {
+        "store": project.out / "store",
+        "exports": [project.out / name for name in ("allygraph.trig", "allygraph.nq", "ontology.ttl")],
+        "claims": result.claims,
+        "quads": result.quads,
+        "graphs": result.graphs,
+        "conforms": True,
+        "seconds": {k: round(v, 3) for k, v in result.seconds.items()},
+    }
+
+
 def _cmd_build(args: argparse.Namespace) -> int:
     project = find_project(args.project, out=args.out)
     if project.bundled and not args.quiet:
@@ -92,7 +134,9 @@ def _cmd_build(args: argparse.Namespace) -> int:
         reason=not args.no_reason,
         progress=_progress(args),
     )
-    if not args.quiet:
+    if args.json:
+        _json({**_build_summary(project, result), **getattr(args, "imported", {})})
+    elif not args.quiet:
         print(f"store: {project.out / 'store'}")
         for name in ("allygraph.trig", "allygraph.nq", "ontology.ttl"):
             print(f"export: {project.out / name}")
@@ -115,7 +159,10 @@ def _cmd_import(args: argparse.Namespace) -> int:
     target = write_import(data, project.data)
     members = sum(len(a.members) for a in data.agreements.values())
     progress(f"wrote {len(data.agreements)} agreements ({members} memberships) to {target}")
+    args.imported = {"imported": {"file": target, "agreements": len(data.agreements), "memberships": members}}
     if args.no_build:
+        if args.json:
+            _json(args.imported)
         return EXIT_OK
     args.no_reason, args.definitions = False, None
     return _cmd_build(args)
@@ -285,6 +332,18 @@ def _cmd_push(args: argparse.Namespace) -> int:
     except KeyboardInterrupt:
         _stderr("allygraph: push interrupted; the graphs already pushed stay: run it again to complete the copy")
         return EXIT_INTERRUPTED
+    if args.json:
+        _json(
+            {
+                "endpoint": redact(result.endpoint),
+                "dry_run": result.dry_run,
+                "graphs": [{"graph": g.label, "action": g.action, "triples": g.triples} for g in result.graphs],
+                "remote_only": result.remote_only,
+                "triples_sent": result.triples_sent,
+                "seconds": round(result.seconds, 3),
+            }
+        )
+        return EXIT_OK
     if args.dry_run:
         print(result.listing())
     if not args.quiet:
@@ -294,7 +353,9 @@ def _cmd_push(args: argparse.Namespace) -> int:
 
 def _cmd_init(args: argparse.Namespace) -> int:
     written = init_project(args.folder)
-    if not args.quiet:
+    if args.json:
+        _json({"created": written})
+    elif not args.quiet:
         for path in written:
             print(f"created {path}")
         print(f"next: cd {args.folder} && allygraph build   (then read {args.folder / 'README.md'})")
@@ -305,7 +366,9 @@ def _cmd_docs(args: argparse.Namespace) -> int:
     project = find_project(args.project)
     out = args.out or (project.out / "docs")
     path = write_docs(out, load_definitions(_definition_files(args, project)))
-    if not args.quiet:
+    if args.json:
+        _json({"documentation": path})
+    elif not args.quiet:
         print(f"documentation: {path}")
     return EXIT_OK
 
@@ -316,7 +379,9 @@ def _cmd_report(args: argparse.Namespace) -> int:
     index = write_report(
         open_store(project.out), out, definition=args.definition, view=args.view, progress=_progress(args)
     )
-    if not args.quiet:
+    if args.json:
+        _json({"report": index})
+    elif not args.quiet:
         print(f"report: {index}")
     return EXIT_OK
 
@@ -324,7 +389,20 @@ def _cmd_report(args: argparse.Namespace) -> int:
 def _cmd_validate(args: argparse.Namespace) -> int:
     project = find_project(args.project)
     _ledger, report = check(project.data, progress=_progress(args))
-    print(report)
+    if args.json:
+        print(
+            json.dumps(
+                {
+                    "ok": report.conforms,
+                    "conforms": report.conforms,
+                    "violations": [dataclasses.asdict(v) for v in report.violations],
+                },
+                ensure_ascii=False,
+                indent=1,
+            )
+        )
+    else:
+        print(report)
     return EXIT_OK if report.conforms else EXIT_NOT_CONFORMING
 
 
@@ -349,6 +427,14 @@ def parser() -> argparse.ArgumentParser:
             "working directory, else the bundled corpus",
         )
         p.add_argument("-q", "--quiet", action="store_true", help="print nothing but errors")
+        return p
+
+    def json_option(p: argparse.ArgumentParser) -> argparse.ArgumentParser:
+        p.add_argument(
+            "--json",
+            action="store_true",
+            help="print one JSON document on standard output (the result, or the error with its problems)",
+        )
         return p
 
     def definitions_option(p: argparse.ArgumentParser) -> None:
@@ -419,23 +505,30 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--out", type=Path, metavar="DIR", help="output folder (default: the project's, or ./build)")
     p.add_argument("--no-reason", action="store_true", help="skip classification")
     definitions_option(p)
+    json_option(p)
     p = command("init", "create a new project for your own articles (never overwrites anything)", _cmd_init)
     p.add_argument("folder", type=Path, metavar="DIR", help="a new or empty folder")
+    json_option(p)
     p = command("docs", "write the ontology and the definitions of alliance as one HTML page", _cmd_docs)
     p.add_argument("--out", type=Path, metavar="DIR", help="output folder (default: <build folder>/docs)")
     definitions_option(p)
+    json_option(p)
     p = command("report", "write a static HTML report: map, criteria matrices, highlighted sources", _cmd_report)
     p.add_argument("--out", type=Path, metavar="DIR", help="output folder (default: <build folder>/report)")
     p.add_argument("--definition", default="valdai", metavar="D", help="the map's initial colouring (default: valdai)")
     p.add_argument("--view", default="all", metavar="V", help="the body of evidence (default: all)")
     p.add_argument("--store", type=Path, metavar="DIR", help="the build folder to read (default: the project's)")
-    command("validate", "check the ledger against the SHACL shapes without writing anything", _cmd_validate)
+    json_option(p)
+    json_option(
+        command("validate", "check the ledger against the SHACL shapes without writing anything", _cmd_validate)
+    )
     p = command(
         "import",
         "import treaty data into the project's ledger (data/imports/), then build",
         _cmd_import,
     )
     p.add_argument("dataset", choices=("atop",), help="atop: ATOP alliance- and member-level CSV files")
+    json_option(p)
     p.add_argument("--alliances", type=Path, required=True, metavar="FILE", help="the alliance-level CSV file")
     p.add_argument("--members", type=Path, required=True, metavar="FILE", help="the member-level CSV file")
     p.add_argument("--states", type=Path, metavar="FILE", help="COW state codes (ccode,stateabb): names and checks")
@@ -557,6 +650,7 @@ def parser() -> argparse.ArgumentParser:
     )
     p.add_argument("--out", type=Path, metavar="DIR", help="the build folder to read (default: the project's)")
     endpoint_options(p)
+    json_option(p)
     p = command("explain", "explain one relationship's outcome criterion by criterion, with the quotes", _cmd_explain)
     p.add_argument("relationship", metavar="RELATIONSHIP", help="an entity id (iran-russia), IRI or label")
     p.add_argument("--definition", default="valdai", metavar="D", help="default: valdai")
@@ -579,15 +673,25 @@ def main(argv: Sequence[str] | None = None) -> int:
         _stderr(f"allygraph: {len(exc.errors)} problem(s) in the input; nothing was written:")
         for error in exc.errors:
             _stderr(str(error))
-        return EXIT_INPUT_ERROR
+        return _failed(args, exc, EXIT_INPUT_ERROR)
     except AllygraphError as exc:
         _stderr(f"allygraph: {exc}")
         if exc.exit_code == EXIT_NOT_CONFORMING:
             _stderr("allygraph: nothing was written")
-        return exc.exit_code
-    except KeyboardInterrupt:
+        return _failed(args, exc, exc.exit_code)
+    except KeyboardInterrupt as exc:
         _stderr("allygraph: interrupted; nothing was written")
-        return EXIT_INTERRUPTED
+        return _failed(args, exc, EXIT_INTERRUPTED)
+    except BrokenPipeError:  # `allygraph ... | head` stopped reading: not an error, and no traceback
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return EXIT_OK
+
+
+def _failed(args: argparse.Namespace, exc: BaseException, code: int) -> int:
+    """The exit code; with `--json`, the error as JSON on standard output too (the text stays on stderr)."""
+    if getattr(args, "json", False):
+        print(json.dumps(_error_json(exc, code), ensure_ascii=False, indent=1, default=str))
+    return code
 
 
 if __name__ == "__main__":  # pragma: no cover
