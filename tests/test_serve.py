@@ -604,6 +604,30 @@ def test_service_and_load_are_refused_and_nothing_is_fetched(main: Server, main_
         listener.close()
 
 
+def test_from_and_from_named_read_no_file_and_open_no_connection(main: Server, tmp_path: Path) -> None:
+    """FROM / FROM NAMED (in the query, or as default-graph-uri / named-graph-uri) name graphs of the store."""
+    listener = Listener()
+    secret = tmp_path / "secret.ttl"
+    secret.write_text("<urn:a> <urn:b> <urn:leaked> .\n", encoding="utf-8")
+    url = f"http://127.0.0.1:{listener.port}/data"
+    try:
+        text = (
+            f"SELECT ?o FROM <{secret.as_uri()}> FROM NAMED <{url}> "
+            "WHERE { { ?s ?p ?o } UNION { GRAPH ?g { ?s ?p ?o } } }"
+        )
+        for answer in (
+            main.query(text),
+            main.query("SELECT ?o WHERE { ?s ?p ?o }", **{"default-graph-uri": secret.as_uri()}),
+            main.query("SELECT ?o WHERE { GRAPH ?g { ?s ?p ?o } }", **{"named-graph-uri": url}),
+        ):
+            assert answer.status == 200, answer.text
+            assert json_rows(answer.body) == [] and "leaked" not in answer.text
+        time.sleep(0.3)
+        assert not listener.connected
+    finally:
+        listener.close()
+
+
 def test_deep_nesting_is_refused_before_parsing_and_the_server_carries_on(main: Server) -> None:
     deep = "SELECT * WHERE " + "{" * 5000 + " ?s ?p ?o " + "}" * 5000
     answer = main.request(method="POST", body=deep.encode(), headers={"Content-Type": "application/sparql-query"})
