@@ -57,7 +57,8 @@ __all__ = [
 
 
 def rdflib_term(term: object) -> Node:
-    """A pyoxigraph term as rdflib's (pyoxigraph parses several times faster than rdflib).
+    """A pyoxigraph term as the term rdflib's own parsers would make of it (an xsd:string literal is
+    plain); pyoxigraph parses several times faster than rdflib.
 
     :raises TypeError: for a quoted triple (RDF 1.2), which allygraph does not use.
     """
@@ -68,5 +69,7 @@ def rdflib_term(term: object) -> Node:
     if isinstance(term, pyoxigraph.Literal):
         if term.language:
             return Literal(term.value, lang=term.language)
+        if term.datatype.value == str(XSD.string):
+            return Literal(term.value)
         return Literal(term.value, datatype=URIRef(term.datatype.value))
     raise TypeError(f"unexpected term {term!r}")

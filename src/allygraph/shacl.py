@@ -26,6 +26,8 @@ from rdflib.collection import Collection
 from rdflib.namespace import OWL, RDF, RDFS, SH, XSD
 from rdflib.term import Node
 
+from .namespaces import rdflib_term
+
 RDF_TYPE_PATH = f"<{RDF.type}>/<{RDFS.subClassOf}>*"
 _ILL_TYPED = ox.NamedNode("urn:allygraph:shacl:illTyped")
 _TRUE = ox.Literal("true", datatype=ox.NamedNode(str(XSD.boolean)))
@@ -486,21 +488,6 @@ def _pre_bind(query: str, term: str) -> str:
     return "".join([*out, query[last:]])
 
 
-def _rdf(term: object) -> Node:
-    """A pyoxigraph term as the rdflib term the rdflib parsers would have made of it."""
-    if isinstance(term, ox.NamedNode):
-        return URIRef(term.value)
-    if isinstance(term, ox.BlankNode):
-        return BNode(term.value)
-    if isinstance(term, ox.Literal):
-        if term.language:
-            return Literal(term.value, lang=term.language)
-        if term.datatype.value == str(XSD.string):
-            return Literal(term.value)
-        return Literal(term.value, datatype=URIRef(term.datatype.value))
-    raise TypeError(f"not an RDF term: {term!r}")
-
-
 def _ill_typed_check(datatype: URIRef) -> bool:
     """Does an ill-formed lexical form need checking for `datatype` (pySHACL's notion of ill-typed)?"""
     return datatype not in (XSD.string, RDF.langString, RDFS.Literal, RDFS.Datatype)
@@ -710,9 +697,11 @@ class _Run:
 
     def result(self, raw: _Raw) -> Result:
         shape = raw.shape
-        focus = _rdf(raw.focus)
-        value = _rdf(raw.value) if raw.value is not None else None
-        path = shape.path if raw.path is None else (_rdf(raw.path) if not isinstance(raw.path, Node) else raw.path)
+        focus = rdflib_term(raw.focus)
+        value = rdflib_term(raw.value) if raw.value is not None else None
+        path = (
+            shape.path if raw.path is None else (rdflib_term(raw.path) if not isinstance(raw.path, Node) else raw.path)
+        )
         messages = list(raw.messages) + [m for m in shape.messages if m not in raw.messages]
         if raw.component != SH.SPARQLConstraintComponent and not shape.messages:
             messages = [self._generic(raw, focus, value)]
@@ -770,7 +759,7 @@ def _format(message: str, bound: tuple[tuple[str, object], ...]) -> str:
     for name, term in bound:
         if term is None:
             continue
-        rendered = str(term) if isinstance(term, Node) else str(_rdf(term))
+        rendered = str(term) if isinstance(term, Node) else str(rdflib_term(term))
         message = re.sub(f"{{[?$]{name}}}", rendered, message)
     return message
 

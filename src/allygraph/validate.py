@@ -15,11 +15,11 @@ from pathlib import Path
 
 import pyoxigraph as ox
 import pyshacl
-from rdflib import BNode, Dataset, Graph, Literal, URIRef
+from rdflib import Dataset, Graph, Literal, URIRef
 from rdflib.namespace import SH
 from rdflib.term import Node
 
-from .namespaces import AG, ID, NP
+from .namespaces import AG, ID, NP, rdflib_term
 from .paths import ontology_dir
 from .shacl import Result, ShaclEngine, UnsupportedShape
 
@@ -235,7 +235,9 @@ def _locate_all(store: ox.Store, nodes: set[URIRef], chunk: int = 500) -> dict[N
         ):
             text = f"SELECT DISTINCT ?n ?o WHERE {{ VALUES ?n {{ {values} }} ?n <{predicate}> ?o }}"
             for solution in store.query(text, use_default_graph_as_union=True):
-                facts.setdefault(URIRef(solution["n"].value), {}).setdefault(name, []).append(_from_ox(solution["o"]))
+                facts.setdefault(URIRef(solution["n"].value), {}).setdefault(name, []).append(
+                    rdflib_term(solution["o"])
+                )
     located: dict[Node, tuple[str, str, int]] = {}
     for n in nodes:
         claim = claims[n]
@@ -245,20 +247,6 @@ def _locate_all(store: ox.Store, nodes: set[URIRef], chunk: int = 500) -> dict[N
         claim_ids = [str(i) for i in about.get("id", [])] if claim else []
         located[n] = _pick(claim_ids, [str(f) for f in about.get("file", [])], about.get("line", []))
     return located
-
-
-def _from_ox(term: object) -> Node:
-    if isinstance(term, ox.NamedNode):
-        return URIRef(term.value)
-    if isinstance(term, ox.BlankNode):
-        return BNode(term.value)
-    if isinstance(term, ox.Literal):
-        if term.language:
-            return Literal(term.value, lang=term.language)
-        if term.datatype.value == "http://www.w3.org/2001/XMLSchema#string":
-            return Literal(term.value)
-        return Literal(term.value, datatype=URIRef(term.datatype.value))
-    return Literal(str(term))
 
 
 def _shape_name(shapes: Graph, shape: Node | None) -> str:
