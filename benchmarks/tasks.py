@@ -116,11 +116,13 @@ def ours_validate(data: Path, work: Path) -> None:
 
 
 def query_params(store: Any) -> dict[str, dict[str, str]]:
-    """Sensible parameters for each competency query: the first relationship and a common state pair."""
+    """Sensible parameters for each competency query: the first relationship and state pair in IRI order
+    (ordered, so that both engines are given the same parameters)."""
     first = next(
         iter(
             store.query(
-                "SELECT ?r WHERE { GRAPH ?g { ?c <https://w3id.org/allygraph/results#relationship> ?r } } LIMIT 1"
+                "SELECT ?r WHERE { GRAPH ?g { ?c <https://w3id.org/allygraph/results#relationship> ?r } } "
+                "ORDER BY STR(?r) LIMIT 1"
             )
         ),
         None,
@@ -130,7 +132,7 @@ def query_params(store: Any) -> dict[str, dict[str, str]]:
         iter(
             store.query(
                 "SELECT ?a ?b WHERE { GRAPH ?g { ?t <https://w3id.org/allygraph/ontology#hasParty> ?a , ?b } "
-                "FILTER(STR(?a) < STR(?b)) } LIMIT 1"
+                "FILTER(STR(?a) < STR(?b)) } ORDER BY STR(?a) STR(?b) LIMIT 1"
             )
         ),
         None,
