@@ -247,3 +247,12 @@ def test_every_value_and_key_knows_its_line_and_column() -> None:
     assert second["id"].location.line == 11
     assert second["statements"][0][1] == "g" and second["statements"][0][1].location.line == 13
     assert str(second["statements"][0][2].location) == "claims/beta.yaml:13:10"
+
+
+@pytest.mark.parametrize("escape", ["\\U00110000", "\\UFFFFFFFF"])
+def test_an_escape_beyond_unicode_is_refused_at_its_line(escape: str) -> None:
+    """PyYAML calls chr() on it: a ValueError past U+10FFFF, an OverflowError past a C int."""
+    with pytest.raises(InputError) as caught:
+        yamlio.loads(f'a: b\nc: "{escape}"\n', "x.yaml")
+    assert caught.value.location is not None and caught.value.location.line == 2
+    assert "escape" in caught.value.message

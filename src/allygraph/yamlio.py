@@ -122,7 +122,8 @@ def loads(text: str, path: Path | str = "<string>") -> Any:
         raise InputError(f"character {exc.character!r} is not allowed in YAML", Location(path, line, column)) from None
     except yaml.YAMLError as exc:
         raise InputError(f"YAML syntax: {exc}", Location(path)) from None
-    except ValueError:  # PyYAML's scanner calls chr() on an escape beyond U+10FFFF ("\\U00110000")
+    except (ValueError, OverflowError):  # PyYAML calls chr() on an escape beyond U+10FFFF ("\\U00110000"), or
+        # beyond a C int ("\\UFFFFFFFF")
         mark = loader.get_mark() if loader is not None else None
         line, col = (mark.line + 1, mark.column + 1) if mark else (0, 0)
         raise InputError(
