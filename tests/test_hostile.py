@@ -4,6 +4,7 @@ is removed. The catalogue, case by case, is in tests/README.md."""
 from __future__ import annotations
 
 import http.server
+import json
 import os
 import shutil
 import socket
@@ -204,3 +205,137 @@ def test_allygraph_query_refuses_service_and_load_naming_the_file(
     assert result.code == 2
     assert f"{query}:2: {keyword} is refused" in result.stderr
     assert "leaked" not in result.stdout
+
+
+# ----------------------------------------------------------------------------------------------------
+# Items 2, 3 and 4 in profile.dl_violations: XML declarations, JSON-LD contexts and owl:imports
+# ----------------------------------------------------------------------------------------------------
+
+
+class Listener:
+    """A TCP port on 127.0.0.1 that counts the connections made to it and closes each at once."""
+
+    def __init__(self) -> None:
+        self.socket = socket.create_server(("127.0.0.1", 0))
+        self.socket.settimeout(0.1)
+        self.port = self.socket.getsockname()[1]
+        self.url = f"http://127.0.0.1:{self.port}"
+        self.connections = 0
+        self.stop = threading.Event()
+        self.thread = threading.Thread(target=self._accept, daemon=True)
+        self.thread.start()
+
+    def _accept(self) -> None:
+        while not self.stop.is_set():
+            try:
+                self.socket.accept()[0].close()
+                self.connections += 1
+            except TimeoutError:
+                continue
+
+    def close(self) -> None:
+        self.stop.set()
+        self.thread.join(10)
+        self.socket.close()
+
+
+@pytest.fixture
+def listener() -> Iterator[Listener]:
+    started = Listener()
+    yield started
+    started.close()
+
+
+RDF_XML_HEAD = '<?xml version="1.0"?>\n'
+RDF_XML_BODY = (
+    '<rdf:RDF xmlns:rdf="http://www.w3.org/1999/02/22-rdf-syntax-ns#" xmlns:owl="http://www.w3.org/2002/07/owl#"'
+    ' xmlns:rdfs="http://www.w3.org/2000/01/rdf-schema#">\n'
+    '<owl:Ontology rdf:about="urn:o"><rdfs:label>{label}</rdfs:label></owl:Ontology>\n</rdf:RDF>\n'
+)
+
+
+@pytest.mark.parametrize(
+    ("name", "text", "line"),
+    [
+        ("bomb.rdf", ENTITY_BOMB.decode(), 2),
+        (
+            "external.owl",
+            RDF_XML_HEAD
+            + '<!DOCTYPE rdf:RDF [\n<!ENTITY x SYSTEM "{url}/entity">\n]>\n'
+            + RDF_XML_BODY.format(label="&x;"),
+            2,
+        ),
+        ("dtd.xml", RDF_XML_HEAD + '\n\n<!doctype Ontology SYSTEM "{url}/owl.dtd">\n<Ontology/>\n', 4),
+    ],
+    ids=["entity-bomb", "external-entity", "external-dtd"],
+)
+def test_the_profile_check_refuses_xml_declarations_before_any_parser(
+    listener: Listener, tmp_path: Path, name: str, text: str, line: int
+) -> None:
+    """Unguarded, the OWL API's XML parser (in the JVM) fetches the external entity and the DTD from the
+    listener, and expands the entities of the bomb."""
+    from allygraph.errors import InputError
+    from allygraph.profile import dl_violations
+
+    path = tmp_path / name
+    path.write_text(text.replace("{url}", listener.url), encoding="utf-8")
+    with pytest.raises(InputError) as refused:
+        dl_violations(path, timeout=120)
+    assert str(refused.value).startswith(f"{path}:{line}: XML with a DOCTYPE or entity declaration is refused")
+    assert listener.connections == 0
+
+
+def test_the_profile_check_refuses_xml_a_byte_check_cannot_read(listener: Listener, tmp_path: Path) -> None:
+    """A DOCTYPE in UTF-16 (or EBCDIC) is invisible to a check of ASCII bytes, not to the XML parser."""
+    from allygraph.errors import InputError
+    from allygraph.profile import dl_violations
+
+    doctype = f'<!DOCTYPE rdf:RDF SYSTEM "{listener.url}/x.dtd">\n'
+    utf16 = tmp_path / "utf16.rdf"
+    utf16.write_text('<?xml version="1.0" encoding="UTF-16"?>\n' + doctype + RDF_XML_BODY.format(label="x"), "utf-16")
+    ebcdic = tmp_path / "ebcdic.rdf"
+    ebcdic.write_bytes(b'<?xml version="1.0" encoding="IBM037"?>\n' + doctype.encode("cp037"))
+    for path, refusal in ((utf16, "UTF-16 or UTF-32 XML is refused"), (ebcdic, "XML in encoding 'IBM037' is refused")):
+        with pytest.raises(InputError, match=refusal) as refused:
+            dl_violations(path, timeout=120)
+        assert str(refused.value).startswith(f"{path}: ")
+    assert listener.connections == 0
+
+
+@pytest.mark.parametrize("suffix", [".jsonld", ".json"])
+def test_the_profile_check_refuses_json_ld_and_fetches_no_context(
+    listener: Listener, tmp_path: Path, suffix: str
+) -> None:
+    """Unguarded, rdflib fetches the remote @context (the listener sees the connection)."""
+    from allygraph.errors import InputError
+    from allygraph.profile import dl_violations
+
+    path = tmp_path / f"ontology{suffix}"
+    path.write_text(json.dumps({"@context": f"{listener.url}/context.jsonld", "@id": "urn:o"}), encoding="utf-8")
+    with pytest.raises(InputError, match="json-ld ontologies are refused here") as refused:
+        dl_violations(path, timeout=120)
+    assert str(refused.value).startswith(f"{path}: ")
+    assert listener.connections == 0
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(shutil.which("java") is None, reason="needs Java to run the OWL API")
+@pytest.mark.parametrize("suffix", [".ttl", ".rdf"])
+def test_the_profile_check_never_follows_owl_imports(listener: Listener, tmp_path: Path, suffix: str) -> None:
+    """The import names the listener; unguarded (no IRI mapper in ProfileCheck.java), the OWL API
+    connects to it and, the connection closed, fails to load the ontology."""
+    from rdflib import Graph
+
+    from allygraph.profile import dl_violations
+
+    turtle = (
+        "@prefix owl: <http://www.w3.org/2002/07/owl#> .\n"
+        f"<urn:o> a owl:Ontology ; owl:imports <{listener.url}/imported.owl> .\n"
+        "<urn:C> a owl:Class .\n"
+    )
+    path = tmp_path / f"importing{suffix}"
+    Graph().parse(data=turtle, format="turtle").serialize(
+        path, format="xml" if suffix == ".rdf" else "turtle", encoding="utf-8"
+    )
+    assert dl_violations(path, timeout=240) == []
+    assert listener.connections == 0
