@@ -77,6 +77,7 @@ def dl_violations(path: Path, *, timeout: float = 600) -> list[str]:
     `path` may be RDF/XML (.rdf, .owl, .xml) or any RDF syntax rdflib reads (Turtle, N-Triples, ...).
 
     :raises ProfileCheckError: if Java or HermiT.jar is missing, or the ontology cannot be read.
+    :raises InputError: for a file :func:`check_ontology_file` refuses (before any parser sees it).
     """
     path = Path(path)
     if not path.is_file():
