@@ -30,7 +30,8 @@ ATOP = TESTS / "data" / "atop"
 
 
 class HostileStore:
-    """A Graph Store on 127.0.0.1 that says yes to HEAD and answers every GET with `body` as `media`."""
+    """A Graph Store on 127.0.0.1 that says yes to HEAD and answers every GET (and every POST: a SPARQL
+    endpoint) with `body` as `media`."""
 
     def __init__(self, media: str, body: bytes, headers: dict[str, str] | None = None) -> None:
         class Handler(http.server.BaseHTTPRequestHandler):
@@ -52,6 +53,10 @@ class HostileStore:
                     self.wfile.write(b"0\r\n\r\n")
                 else:
                     self.wfile.write(body)
+
+            def do_POST(self) -> None:
+                self.rfile.read(int(self.headers.get("Content-Length") or 0))
+                self.do_GET()
 
             def log_message(self, *_args: object) -> None:
                 pass
@@ -198,6 +203,85 @@ def test_the_default_cap_on_an_answer_is_the_endpoint_cap_on_a_response(
     assert (
         remote.url in done.stderr and f"the answer is larger than the cap of {DEFAULT_MAX_ANSWER} bytes" in done.stderr
     )
+
+
+TRIPLE_TERMS_100_000_DEEP = "<<( <urn:s> <urn:p> " * 100_000 + "<urn:o>" + " )>>" * 100_000
+DEEP_JSON_RESULTS = '{"type": "uri", "value": "urn:o"}'
+for _ in range(5000):
+    DEEP_JSON_RESULTS = (
+        '{"type": "triple", "value": {"subject": {"type": "uri", "value": "urn:s"}, '
+        f'"predicate": {{"type": "uri", "value": "urn:p"}}, "object": {DEEP_JSON_RESULTS}}}}}'
+    )
+DEEP_JSON_RESULTS = '{"head": {"vars": ["x"]}, "results": {"bindings": [{"x": ' + DEEP_JSON_RESULTS + "}]}}"
+SPARQL_RESULTS_NS = "http://www.w3.org/2005/sparql-results#"
+
+
+@pytest.mark.parametrize(
+    ("media", "body"),
+    [
+        ("application/n-triples", f"<urn:a> <urn:p> {TRIPLE_TERMS_100_000_DEEP} .\n"),
+        ("text/turtle", f"# <<( in a comment\n<urn:a> <urn:p> {TRIPLE_TERMS_100_000_DEEP} .\n"),
+    ],
+    ids=["n-triples", "turtle"],
+)
+def test_a_remote_answering_triple_terms_100_000_deep_is_refused_before_parsing(
+    hostile_store, good_build: Path, tmp_path: Path, media: str, body: str
+) -> None:  # type: ignore[no-untyped-def]
+    """Unguarded, pyoxigraph's N-Triples and Turtle parsers crash the process (the push dies of SIGSEGV)."""
+    remote = hostile_store(media, body.encode())
+    done = run_allygraph("push", "--endpoint", remote.url, "--out", good_build, "--retries", "0", cwd=tmp_path)
+    assert done.code == 2, (done.code, done.stderr[-2000:])
+    assert remote.url in done.stderr
+    line = 2 if media == "text/turtle" else 1
+    assert f"answered {media} nested more than 128 levels deep (line {line}), which is refused" in done.stderr
+    assert "Traceback" not in done.stderr
+
+
+ASK_A_REMOTE = """
+import sys
+from allygraph.errors import RemoteError
+from allygraph.remote import RemoteStore
+try:
+    print("answered", list(RemoteStore(sys.argv[1]).query("SELECT ?x WHERE { ?x ?p ?o }")))
+except RemoteError as exc:
+    print("refused:", exc)
+"""
+
+
+@pytest.mark.parametrize(
+    ("media", "body", "refusal"),
+    [
+        (
+            "application/sparql-results+json",
+            DEEP_JSON_RESULTS,
+            "answered application/sparql-results+json nested more than 128 levels deep (line 1), which is refused",
+        ),
+        (
+            "application/sparql-results+xml",
+            ENTITY_BOMB.decode().split("<rdf:RDF")[0]
+            + f'<sparql xmlns="{SPARQL_RESULTS_NS}"><head><variable name="x"/></head><results><result>'
+            + '<binding name="x"><literal>&a6;</literal></binding></result></results></sparql>',
+            "answered application/sparql-results+xml with a DOCTYPE or entity declaration, which is refused",
+        ),
+        (
+            "text/tab-separated-values",
+            f"?x\n{TRIPLE_TERMS_100_000_DEEP}\n",
+            "answered text/tab-separated-values nested more than 128 levels deep (line 2), which is refused",
+        ),
+    ],
+    ids=["json-triple-terms-5000-deep", "xml-entity-bomb", "tsv-triple-terms-100-000-deep"],
+)
+def test_remote_query_results_that_would_crash_or_bloat_the_parser_are_refused(
+    hostile_store, media: str, body: str, refusal: str
+) -> None:  # type: ignore[no-untyped-def]
+    """Asked in a child process: unguarded, pyoxigraph's SPARQL JSON results parser crashes it (SIGSEGV) on
+    the nested triple terms."""
+    remote = hostile_store(media, body.encode())
+    child = subprocess.run(
+        [sys.executable, "-c", ASK_A_REMOTE, remote.url], capture_output=True, text=True, timeout=300
+    )
+    assert child.returncode == 0, (child.returncode, child.stderr[-2000:])
+    assert child.stdout.startswith(f"refused: {remote.url}: {refusal}"), child.stdout[:2000]
 
 
 # ----------------------------------------------------------------------------------------------------
@@ -491,6 +575,20 @@ def test_turtle_nested_100_000_deep_in_a_definition_file_is_read_or_refused_neve
     child = _read_definitions_in_a_child(path)
     assert child.returncode == 0, (child.returncode, child.stderr[-2000:])
     assert child.stdout.startswith("parsed ") or child.stdout.startswith(f"refused: {path}"), child.stdout
+
+
+@pytest.mark.slow
+@pytest.mark.xfail(
+    strict=True,
+    reason="pyoxigraph's Turtle parser crashes the process (SIGSEGV) on triple terms 100,000 deep; "
+    "read_definition_file needs a nesting check before it parses (remote._turtle_depth_exceeded does it)",
+)
+def test_triple_terms_100_000_deep_in_a_definition_file_are_refused_at_the_file(tmp_path: Path) -> None:
+    path = tmp_path / "deep-triple-terms.ttl"
+    path.write_text(f"{DEFINITION_HEAD}:a :p {TRIPLE_TERMS_100_000_DEEP} .\n", encoding="utf-8")
+    child = _read_definitions_in_a_child(path)
+    assert child.returncode == 0, (child.returncode, child.stderr[-2000:])
+    assert child.stdout.startswith(f"refused: {path}"), child.stdout
 
 
 @pytest.mark.slow

@@ -426,6 +426,86 @@ def xml_depth_exceeded(data: bytes, limit: int = MAX_DEPTH) -> int | None:
     return None
 
 
+# Triple terms `<<( s p o )>>` and quoted triples `<< s p o >>` in the Turtle family: strings, IRIs and
+# comments are tokens of their own (so a `<<` or `>>` inside them is not counted); unclosed long strings
+# run to the end of the text, so every failed attempt stops at the end of its line: the scan is linear.
+_TURTLE_TOKEN = re.compile(
+    rb'"""(?:[^"\\]|\\[\s\S]|"(?!""))*(?:"""|\Z)|\'\'\'(?:[^\'\\]|\\[\s\S]|\'(?!\'\'))*(?:\'\'\'|\Z)'
+    rb'|"(?:[^"\\\n\r]|\\.)*"|\'(?:[^\'\\\n\r]|\\.)*\'|<[^<>"{}|^`\\\s]*>|#[^\n\r]*|<<|>>'
+)
+_JSON_TOKEN = re.compile(rb'"[^"\\]*(?:\\.[^"\\]*)*"|[\[\]{}]')
+
+
+def _turtle_depth_exceeded(data: bytes, limit: int = MAX_DEPTH) -> int | None:
+    """The offset of the first `<<` nested deeper than `limit` in N-Triples, Turtle, TriG or N-Quads, or
+    None (pyoxigraph's parsers crash the process on triple terms 100,000 deep).
+
+    >>> _turtle_depth_exceeded(b'<a> <p> <<( <s> <p> <<( <s> <p> "<<" )>> )>> .', limit=2)
+    >>> _turtle_depth_exceeded(b"<a> <p> <<(<s> <p> <<(<s> <p> <<(<s> <p> <o>)>>)>>)>> .", limit=2)
+    30
+    """
+    if data.count(b"<<") <= limit:
+        return None
+    depth = 0
+    for token in _TURTLE_TOKEN.finditer(data):
+        if token.group(0) == b"<<":
+            depth += 1
+            if depth > limit:
+                return token.start()
+        elif token.group(0) == b">>":
+            depth -= 1
+    return None
+
+
+def _json_depth_exceeded(data: bytes, limit: int = MAX_DEPTH) -> int | None:
+    """The offset of the first `{` or `[` nested deeper than `limit` (outside strings), or None
+    (pyoxigraph's SPARQL JSON results parser crashes the process on triple terms 5,000 deep).
+
+    >>> _json_depth_exceeded(b'{"a": [{"b": "[[[{{{"}]}', limit=3)
+    >>> _json_depth_exceeded(b'{"a": [{"b": [1]}]}', limit=3)
+    13
+    """
+    if data.count(b"{") + data.count(b"[") <= limit:
+        return None
+    depth = 0
+    for token in _JSON_TOKEN.finditer(data):
+        text = token.group(0)
+        if text in (b"{", b"["):
+            depth += 1
+            if depth > limit:
+                return token.start()
+        elif text in (b"}", b"]"):
+            depth -= 1
+    return None
+
+
+def _refuse_deep(response: httpx.Response, media: str, deep: int | None) -> None:
+    if deep is not None:
+        line = response.content.count(b"\n", 0, deep) + 1
+        raise RemoteError(
+            f"{redact(response.url)}: answered {media} nested more than {MAX_DEPTH} levels deep (line {line}), "
+            "which is refused"
+        )
+
+
+def _check_results(response: httpx.Response, media: str, results_format: pyoxigraph.QueryResultsFormat) -> None:
+    """Refuse SPARQL results before any parser sees them: JSON or XML nested deeper than MAX_DEPTH, XML
+    with a DOCTYPE or entity declaration.
+
+    :raises RemoteError: naming the URL and what was refused.
+    """
+    if results_format == pyoxigraph.QueryResultsFormat.JSON:
+        _refuse_deep(response, media, _json_depth_exceeded(response.content))
+    elif results_format == pyoxigraph.QueryResultsFormat.XML:
+        if _DOCTYPE.search(response.content):
+            raise RemoteError(
+                f"{redact(response.url)}: answered {media} with a DOCTYPE or entity declaration, which is refused"
+            )
+        _refuse_deep(response, media, xml_depth_exceeded(response.content))
+    else:  # TSV holds triple terms too
+        _refuse_deep(response, media, _turtle_depth_exceeded(response.content))
+
+
 def _check_rdf(response: httpx.Response, media: str, rdf_format: pyoxigraph.RdfFormat) -> None:
     """Refuse an RDF answer before any parser sees it: a syntax not asked for, RDF/XML with a DOCTYPE
     (pyoxigraph expands its internal entities: a few lines of `<!ENTITY>` grow to gigabytes), or RDF/XML
@@ -439,7 +519,9 @@ def _check_rdf(response: httpx.Response, media: str, rdf_format: pyoxigraph.RdfF
         raise RemoteError(
             f"{redact(response.url)}: answered RDF/XML with a DOCTYPE or entity declaration, which is refused"
         )
-    if rdf_format == pyoxigraph.RdfFormat.RDF_XML:
+    if rdf_format != pyoxigraph.RdfFormat.RDF_XML:
+        _refuse_deep(response, media, _turtle_depth_exceeded(response.content))
+    else:
         deep = xml_depth_exceeded(response.content)
         if deep is not None:
             line = response.content.count(b"\n", 0, deep) + 1
@@ -455,6 +537,7 @@ def _parse_results(
     media = _media_type(response)
     results_format = pyoxigraph.QueryResultsFormat.from_media_type(media) if media else None
     if results_format is not None:
+        _check_results(response, media, results_format)
         try:
             return pyoxigraph.parse_query_results(response.content, format=results_format)
         except SyntaxError as exc:
