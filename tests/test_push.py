@@ -622,3 +622,55 @@ def test_credentials_come_from_the_environment_only() -> None:
     with pytest.raises(InputError, match="timeouts"):
         remote_options(read_timeout=0, environ={})
     assert "pw" not in repr(remote_options(user="ann", environ={"ALLYGRAPH_PASSWORD": "pw"}))
+
+
+# ----------------------------------------------------------------------------------------------------
+# A store that never completes the TCP handshake: the connect timeout (issue 7, "remote never answers")
+# ----------------------------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def unanswered_port() -> Iterator[int]:
+    """A port on 127.0.0.1 that drops every new SYN: listening with backlog 0, its queue filled by a
+    connection nobody accepts (Linux then drops further SYNs, so a connect waits, as for a dead host)."""
+    listener = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    listener.bind(("127.0.0.1", 0))
+    listener.listen(0)
+    port = int(listener.getsockname()[1])
+    held: list[socket.socket] = []
+    for _ in range(16):
+        probe = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        probe.settimeout(0.3)
+        try:
+            probe.connect(("127.0.0.1", port))
+        except TimeoutError:
+            probe.close()
+            break
+        held.append(probe)
+    else:
+        pytest.skip("the kernel kept accepting connections into a full backlog")
+    yield port
+    for connection in held:
+        connection.close()
+    listener.close()
+
+
+def test_a_server_that_never_completes_the_connection_times_out(
+    unanswered_port: int, good_build: Path, cli: Callable[..., Result]
+) -> None:
+    """Unguarded (no connect timeout), each attempt waits for the kernel to give up on the SYN: minutes."""
+    started = time.monotonic()
+    url = f"http://127.0.0.1:{unanswered_port}/store"
+    found = cli("push", "--endpoint", url, "--out", good_build, "--connect-timeout", "0.5", "--retries", "2")
+    took = time.monotonic() - started
+    assert found.code == 2, found.stderr
+    assert f"{url}?default: no connection within 0.5 s" in found.stderr
+    assert "(gave up after 3 attempts)" in found.stderr  # a connect timeout is retried, a bounded number of times
+    assert "Traceback" not in found.stderr
+    assert took < 15, took
+    started = time.monotonic()
+    with pytest.raises(RemoteError, match=r"no connection within 0\.3 s"):
+        RemoteStore(f"http://127.0.0.1:{unanswered_port}/query", options=RemoteOptions(connect_timeout=0.3)).query(
+            "ASK {}"
+        )
+    assert time.monotonic() - started < 5

@@ -732,3 +732,34 @@ def test_a_new_build_is_served_without_a_restart(tmp_path: Path) -> None:
         server.shutdown()
         server.server_close()
         thread.join(10)
+
+
+# ----------------------------------------------------------------------------------------------------
+# Expensive queries beyond cartesian products: property paths and a huge OFFSET (issue 7, item 6)
+# ----------------------------------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def deadline_server(good_build: Path) -> Iterator[Server]:
+    """The mini ledger's build served with a 1 s deadline and one worker."""
+    server = make_server(ServerConfig(out=good_build, port=0, timeout=1, workers=1))
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield Server(server.url, good_build)
+    server.shutdown()
+    server.server_close()
+    thread.join(10)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("name", ["path-closures", "undirected-path-closure", "huge-offset"])
+def test_expensive_paths_and_offsets_are_stopped_with_503(deadline_server: Server, name: str) -> None:
+    """Each query runs for over 15 s on this store (test_hostile.EXPENSIVE_QUERIES)."""
+    from test_hostile import EXPENSIVE_QUERIES
+
+    started = time.monotonic()
+    answer = deadline_server.query(EXPENSIVE_QUERIES[name])
+    took = time.monotonic() - started
+    assert answer.status == 503 and "--timeout" in answer.text, (answer.status, answer.text)
+    assert took < 10, took
+    deadline_server.alive()  # the replacement worker answers

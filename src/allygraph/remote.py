@@ -27,12 +27,16 @@ import httpx
 import pyoxigraph
 
 from .errors import InputError, RemoteError
+from .query import MAX_DEPTH
 
 PASSWORD_ENV = "ALLYGRAPH_PASSWORD"
 TOKEN_ENV = "ALLYGRAPH_TOKEN"
 DEFAULT_CONNECT_TIMEOUT = 10.0
 DEFAULT_READ_TIMEOUT = 60.0
 DEFAULT_RETRIES = 3
+# Bytes of one answer (after any Content-Encoding is undone): the endpoint's own cap on its responses
+# (serve.py, --max-bytes). A larger answer is refused, not truncated.
+DEFAULT_MAX_ANSWER = 64 * 1024 * 1024
 MAX_RETRIES = 10
 # A graph no store holds: the protocol has no way to say "an empty default graph" or "no named graphs",
 # so those are asked for as this one graph.
@@ -70,6 +74,7 @@ class RemoteOptions:
     read_timeout: float = DEFAULT_READ_TIMEOUT
     retries: int = DEFAULT_RETRIES
     backoff: float = 0.5  # seconds before the first retry; doubled each time, at most 10 s
+    max_answer: int = DEFAULT_MAX_ANSWER  # bytes of one answer; more is refused
 
 
 def remote_options(
@@ -80,6 +85,7 @@ def remote_options(
     connect_timeout: float = DEFAULT_CONNECT_TIMEOUT,
     read_timeout: float = DEFAULT_READ_TIMEOUT,
     retries: int = DEFAULT_RETRIES,
+    max_answer: int = DEFAULT_MAX_ANSWER,
     environ: Mapping[str, str] | None = None,
     interactive: bool | None = None,
 ) -> RemoteOptions:
@@ -92,7 +98,7 @@ def remote_options(
     >>> remote_options(environ={"ALLYGRAPH_TOKEN": "t"}).token
     't'
     >>> remote_options(user="ann", environ={"ALLYGRAPH_PASSWORD": "pw"})
-    RemoteOptions(user='ann', connect_timeout=10.0, read_timeout=60.0, retries=3, backoff=0.5)
+    RemoteOptions(user='ann', connect_timeout=10.0, read_timeout=60.0, retries=3, backoff=0.5, max_answer=67108864)
 
     :raises InputError: for a missing password or token, both kinds of credentials, or a timeout or
         retry count out of range.
@@ -102,6 +108,8 @@ def remote_options(
         raise InputError("timeouts must be positive numbers of seconds")
     if not 0 <= retries <= MAX_RETRIES:
         raise InputError(f"--retries must be between 0 and {MAX_RETRIES}")
+    if max_answer <= 0:
+        raise InputError("the cap on the size of an answer must be a positive number of bytes")
     password = token = None
     if user:
         if token_env:
@@ -122,7 +130,9 @@ def remote_options(
         token = env.get(token_env or TOKEN_ENV) or None
         if token_env and token is None:
             raise InputError(f"--token-env {token_env}: the environment variable {token_env} is not set or empty")
-    return RemoteOptions(user or None, password, token, float(connect_timeout), float(read_timeout), retries)
+    return RemoteOptions(
+        user or None, password, token, float(connect_timeout), float(read_timeout), retries, max_answer=max_answer
+    )
 
 
 def redact(url: str | httpx.URL) -> str:
@@ -226,7 +236,13 @@ class Client:
     def _send(self, method: str, url: str, content: bytes | None, headers: Mapping[str, str] | None) -> httpx.Response:
         target = httpx.URL(url)
         for _ in range(_MAX_REDIRECTS + 1):
-            response = self._http.request(method, target, content=content, headers=headers)
+            response = self._http.send(
+                self._http.build_request(method, target, content=content, headers=headers), stream=True
+            )
+            try:
+                self._read(method, response)
+            finally:
+                response.close()
             if not response.is_redirect:
                 return response
             location = response.url.join(response.headers["location"])
@@ -242,6 +258,28 @@ class Client:
                 )
             target = location
         raise RemoteError(f"{method} {redact(url)}: more than {_MAX_REDIRECTS} redirects")
+
+    def _read(self, method: str, response: httpx.Response) -> None:
+        """Read the body of a streamed response, refusing it as soon as it passes the cap.
+
+        :raises RemoteError: naming the URL and the cap.
+        """
+        cap = self.options.max_answer
+        refusal = (
+            f"{method} {redact(response.url)}: the answer is larger than the cap of {cap} bytes; refused "
+            "(raise the cap with RemoteOptions.max_answer if the store is trusted)"
+        )
+        declared = response.headers.get("content-length", "")
+        if declared.isdigit() and int(declared) > cap and "content-encoding" not in response.headers:
+            raise RemoteError(refusal)
+        chunks: list[bytes] = []
+        size = 0
+        for chunk in response.iter_bytes():  # decoded: a gzip bomb is stopped at the cap too
+            size += len(chunk)
+            if size > cap:
+                raise RemoteError(refusal)
+            chunks.append(chunk)
+        response._content = b"".join(chunks)  # what httpx's own read() sets
 
 
 def _retry_after(response: httpx.Response) -> float:
@@ -359,11 +397,119 @@ _RDF_ANSWERS = frozenset(
     }
 )
 _DOCTYPE = re.compile(rb"<!(?:DOCTYPE|ENTITY)", re.IGNORECASE)
+# One XML token: a comment, CDATA section or processing instruction (each to its end, or to the end of
+# the text if unclosed), an end tag's `</`, or a whole start tag (`/>` if it is empty).
+# Nothing inside a tag may hold `<`, so every attempt stops at the next `<`: the scan is linear.
+_XML_TOKEN = re.compile(
+    rb"<!--[\s\S]*?(?:-->|\Z)|<!\[CDATA\[[\s\S]*?(?:\]\]>|\Z)|<\?[\s\S]*?(?:\?>|\Z)|</"
+    rb"""|<[^!?/<>][^<>"']*(?:(?:"[^"<]*"|'[^'<]*')[^<>"']*)*>"""
+)
+
+
+def xml_depth_exceeded(data: bytes, limit: int = MAX_DEPTH) -> int | None:
+    """The offset of the first element nested deeper than `limit`, or None: a scan of the tags, cheap
+    next to parsing (pyoxigraph's RDF/XML parser takes minutes over elements 100,000 deep).
+
+    >>> xml_depth_exceeded(b"<a><b/><c>x</c></a>", limit=2)
+    >>> xml_depth_exceeded(b"<a><b><c></c></b></a>", limit=2)
+    6
+    """
+    depth = 0
+    for token in _XML_TOKEN.finditer(data):
+        text = token.group(0)
+        if text == b"</":
+            depth -= 1
+        elif text[1:2] not in (b"!", b"?") and not text.endswith(b"/>"):
+            depth += 1
+            if depth > limit:
+                return token.start()
+    return None
+
+
+# Triple terms `<<( s p o )>>` and quoted triples `<< s p o >>` in the Turtle family: strings, IRIs and
+# comments are tokens of their own (so a `<<` or `>>` inside them is not counted); unclosed long strings
+# run to the end of the text, so every failed attempt stops at the end of its line: the scan is linear.
+_TURTLE_TOKEN = re.compile(
+    rb'"""(?:[^"\\]|\\[\s\S]|"(?!""))*(?:"""|\Z)|\'\'\'(?:[^\'\\]|\\[\s\S]|\'(?!\'\'))*(?:\'\'\'|\Z)'
+    rb'|"(?:[^"\\\n\r]|\\.)*"|\'(?:[^\'\\\n\r]|\\.)*\'|<[^<>"{}|^`\\\s]*>|#[^\n\r]*|<<|>>'
+)
+_JSON_TOKEN = re.compile(rb'"[^"\\]*(?:\\.[^"\\]*)*"|[\[\]{}]')
+
+
+def _turtle_depth_exceeded(data: bytes, limit: int = MAX_DEPTH) -> int | None:
+    """The offset of the first `<<` nested deeper than `limit` in N-Triples, Turtle, TriG or N-Quads, or
+    None (pyoxigraph's parsers crash the process on triple terms 100,000 deep).
+
+    >>> _turtle_depth_exceeded(b'<a> <p> <<( <s> <p> <<( <s> <p> "<<" )>> )>> .', limit=2)
+    >>> _turtle_depth_exceeded(b"<a> <p> <<(<s> <p> <<(<s> <p> <<(<s> <p> <o>)>>)>>)>> .", limit=2)
+    30
+    """
+    if data.count(b"<<") <= limit:
+        return None
+    depth = 0
+    for token in _TURTLE_TOKEN.finditer(data):
+        if token.group(0) == b"<<":
+            depth += 1
+            if depth > limit:
+                return token.start()
+        elif token.group(0) == b">>":
+            depth -= 1
+    return None
+
+
+def _json_depth_exceeded(data: bytes, limit: int = MAX_DEPTH) -> int | None:
+    """The offset of the first `{` or `[` nested deeper than `limit` (outside strings), or None
+    (pyoxigraph's SPARQL JSON results parser crashes the process on triple terms 5,000 deep).
+
+    >>> _json_depth_exceeded(b'{"a": [{"b": "[[[{{{"}]}', limit=3)
+    >>> _json_depth_exceeded(b'{"a": [{"b": [1]}]}', limit=3)
+    13
+    """
+    if data.count(b"{") + data.count(b"[") <= limit:
+        return None
+    depth = 0
+    for token in _JSON_TOKEN.finditer(data):
+        text = token.group(0)
+        if text in (b"{", b"["):
+            depth += 1
+            if depth > limit:
+                return token.start()
+        elif text in (b"}", b"]"):
+            depth -= 1
+    return None
+
+
+def _refuse_deep(response: httpx.Response, media: str, deep: int | None) -> None:
+    if deep is not None:
+        line = response.content.count(b"\n", 0, deep) + 1
+        raise RemoteError(
+            f"{redact(response.url)}: answered {media} nested more than {MAX_DEPTH} levels deep (line {line}), "
+            "which is refused"
+        )
+
+
+def _check_results(response: httpx.Response, media: str, results_format: pyoxigraph.QueryResultsFormat) -> None:
+    """Refuse SPARQL results before any parser sees them: JSON or XML nested deeper than MAX_DEPTH, XML
+    with a DOCTYPE or entity declaration.
+
+    :raises RemoteError: naming the URL and what was refused.
+    """
+    if results_format == pyoxigraph.QueryResultsFormat.JSON:
+        _refuse_deep(response, media, _json_depth_exceeded(response.content))
+    elif results_format == pyoxigraph.QueryResultsFormat.XML:
+        if _DOCTYPE.search(response.content):
+            raise RemoteError(
+                f"{redact(response.url)}: answered {media} with a DOCTYPE or entity declaration, which is refused"
+            )
+        _refuse_deep(response, media, xml_depth_exceeded(response.content))
+    else:  # TSV holds triple terms too
+        _refuse_deep(response, media, _turtle_depth_exceeded(response.content))
 
 
 def _check_rdf(response: httpx.Response, media: str, rdf_format: pyoxigraph.RdfFormat) -> None:
-    """Refuse an RDF answer before any parser sees it: a syntax not asked for, or RDF/XML with a DOCTYPE
-    (pyoxigraph expands its internal entities: a few lines of `<!ENTITY>` grow to gigabytes).
+    """Refuse an RDF answer before any parser sees it: a syntax not asked for, RDF/XML with a DOCTYPE
+    (pyoxigraph expands its internal entities: a few lines of `<!ENTITY>` grow to gigabytes), or RDF/XML
+    nested deeper than MAX_DEPTH, the limit on SPARQL nesting (pyoxigraph takes minutes over 100,000).
 
     :raises RemoteError: naming the URL and what was refused.
     """
@@ -373,6 +519,16 @@ def _check_rdf(response: httpx.Response, media: str, rdf_format: pyoxigraph.RdfF
         raise RemoteError(
             f"{redact(response.url)}: answered RDF/XML with a DOCTYPE or entity declaration, which is refused"
         )
+    if rdf_format != pyoxigraph.RdfFormat.RDF_XML:
+        _refuse_deep(response, media, _turtle_depth_exceeded(response.content))
+    else:
+        deep = xml_depth_exceeded(response.content)
+        if deep is not None:
+            line = response.content.count(b"\n", 0, deep) + 1
+            raise RemoteError(
+                f"{redact(response.url)}: answered RDF/XML with elements nested more than {MAX_DEPTH} levels "
+                f"deep (line {line}), which is refused"
+            )
 
 
 def _parse_results(
@@ -381,6 +537,7 @@ def _parse_results(
     media = _media_type(response)
     results_format = pyoxigraph.QueryResultsFormat.from_media_type(media) if media else None
     if results_format is not None:
+        _check_results(response, media, results_format)
         try:
             return pyoxigraph.parse_query_results(response.content, format=results_format)
         except SyntaxError as exc:
