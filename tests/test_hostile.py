@@ -578,11 +578,6 @@ def test_turtle_nested_100_000_deep_in_a_definition_file_is_read_or_refused_neve
 
 
 @pytest.mark.slow
-@pytest.mark.xfail(
-    strict=True,
-    reason="pyoxigraph's Turtle parser crashes the process (SIGSEGV) on triple terms 100,000 deep; "
-    "read_definition_file needs a nesting check before it parses (remote._turtle_depth_exceeded does it)",
-)
 def test_triple_terms_100_000_deep_in_a_definition_file_are_refused_at_the_file(tmp_path: Path) -> None:
     path = tmp_path / "deep-triple-terms.ttl"
     path.write_text(f"{DEFINITION_HEAD}:a :p {TRIPLE_TERMS_100_000_DEEP} .\n", encoding="utf-8")
@@ -592,11 +587,6 @@ def test_triple_terms_100_000_deep_in_a_definition_file_are_refused_at_the_file(
 
 
 @pytest.mark.slow
-@pytest.mark.xfail(
-    strict=True,
-    reason="definitions.parse_expression recurses once per level: a criterion nested a few thousand deep "
-    "ends in a RecursionError traceback, not an InputError (needs a depth limit there)",
-)
 def test_a_criterion_nested_5000_deep_is_refused_at_its_file(tmp_path: Path) -> None:
     path = tmp_path / "deep-criterion.ttl"
     path.write_text(

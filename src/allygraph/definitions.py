@@ -22,6 +22,8 @@ from rdflib.term import Node
 from .errors import InputError, Location
 from .namespaces import AG, OWL, RDF, RDFS, SKOS, XSD, rdflib_term
 from .paths import ontology_dir
+from .query import MAX_DEPTH
+from .remote import turtle_depth_exceeded
 from .yamlio import read_text
 
 AGD = "https://w3id.org/allygraph/definitions#"
@@ -96,22 +98,24 @@ Expr = Named | And | Or | Not | Some | HasValue | AtLeast | OneOf | Top | DataRa
 _FACETS = ("minInclusive", "maxInclusive", "minExclusive", "maxExclusive")
 
 
-def parse_expression(graph: Graph, node: Node, where: str) -> Expr:
+def parse_expression(graph: Graph, node: Node, where: str, depth: int = 0) -> Expr:
     """The expression tree of an OWL class expression in `graph`.
 
     :raises InputError: for constructs outside the fragment (allValuesFrom, cardinalities other than
         minQualifiedCardinality, property chains, data ranges ...).
     """
+    if depth > MAX_DEPTH:
+        raise InputError(f"a class expression nested deeper than {MAX_DEPTH} levels", Location(where))
     if node == OWL.Thing:
         return Top()
     if isinstance(node, URIRef):
         return Named(node)
     if (members := graph.value(node, OWL.intersectionOf)) is not None:
-        return And(tuple(parse_expression(graph, m, where) for m in Collection(graph, members)))
+        return And(tuple(parse_expression(graph, m, where, depth + 1) for m in Collection(graph, members)))
     if (members := graph.value(node, OWL.unionOf)) is not None:
-        return Or(tuple(parse_expression(graph, m, where) for m in Collection(graph, members)))
+        return Or(tuple(parse_expression(graph, m, where, depth + 1) for m in Collection(graph, members)))
     if (part := graph.value(node, OWL.complementOf)) is not None:
-        return Not(parse_expression(graph, part, where))
+        return Not(parse_expression(graph, part, where, depth + 1))
     if (members := graph.value(node, OWL.oneOf)) is not None:
         return OneOf(tuple(_iri(m, where) for m in Collection(graph, members)))
     prop = graph.value(node, OWL.onProperty)
@@ -120,12 +124,12 @@ def parse_expression(graph: Graph, node: Node, where: str) -> Expr:
         if (filler := graph.value(node, OWL.someValuesFrom)) is not None:
             if graph.value(filler, OWL.onDatatype) is not None:
                 return Some(prop, _data_range(graph, filler, where))
-            return Some(prop, parse_expression(graph, filler, where))
+            return Some(prop, parse_expression(graph, filler, where, depth + 1))
         if (value := graph.value(node, OWL.hasValue)) is not None:
             return HasValue(prop, _iri(value, where))
         if (count := graph.value(node, OWL.minQualifiedCardinality)) is not None:
             filler = graph.value(node, OWL.onClass) or OWL.Thing
-            return AtLeast(int(count), prop, parse_expression(graph, filler, where))
+            return AtLeast(int(count), prop, parse_expression(graph, filler, where, depth + 1))
         if (count := graph.value(node, OWL.minCardinality)) is not None:
             return AtLeast(int(count), prop, Top())
     constructs = sorted({str(p).rsplit("#", 1)[-1] for p in graph.predicates(node) if p != RDF.type})
@@ -213,6 +217,9 @@ def read_definition_file(path: Path) -> Graph:
         carries owlready2's python_module annotation (which would make owlready2 import Python code).
     """
     text = read_text(path)
+    if (offset := turtle_depth_exceeded(text.encode("utf-8"))) is not None:  # pyoxigraph would crash on it
+        line = text.encode("utf-8")[:offset].count(b"\n") + 1
+        raise InputError(f"triple terms nested deeper than {MAX_DEPTH} levels", Location(path, line))
     graph = Graph()
     try:
         for triple in pyoxigraph.parse(text, format=pyoxigraph.RdfFormat.TURTLE, base_iri=path.resolve().as_uri()):

@@ -436,12 +436,12 @@ _TURTLE_TOKEN = re.compile(
 _JSON_TOKEN = re.compile(rb'"[^"\\]*(?:\\.[^"\\]*)*"|[\[\]{}]')
 
 
-def _turtle_depth_exceeded(data: bytes, limit: int = MAX_DEPTH) -> int | None:
+def turtle_depth_exceeded(data: bytes, limit: int = MAX_DEPTH) -> int | None:
     """The offset of the first `<<` nested deeper than `limit` in N-Triples, Turtle, TriG or N-Quads, or
     None (pyoxigraph's parsers crash the process on triple terms 100,000 deep).
 
-    >>> _turtle_depth_exceeded(b'<a> <p> <<( <s> <p> <<( <s> <p> "<<" )>> )>> .', limit=2)
-    >>> _turtle_depth_exceeded(b"<a> <p> <<(<s> <p> <<(<s> <p> <<(<s> <p> <o>)>>)>>)>> .", limit=2)
+    >>> turtle_depth_exceeded(b'<a> <p> <<( <s> <p> <<( <s> <p> "<<" )>> )>> .', limit=2)
+    >>> turtle_depth_exceeded(b"<a> <p> <<(<s> <p> <<(<s> <p> <<(<s> <p> <o>)>>)>>)>> .", limit=2)
     30
     """
     if data.count(b"<<") <= limit:
@@ -503,7 +503,7 @@ def _check_results(response: httpx.Response, media: str, results_format: pyoxigr
             )
         _refuse_deep(response, media, xml_depth_exceeded(response.content))
     else:  # TSV holds triple terms too
-        _refuse_deep(response, media, _turtle_depth_exceeded(response.content))
+        _refuse_deep(response, media, turtle_depth_exceeded(response.content))
 
 
 def _check_rdf(response: httpx.Response, media: str, rdf_format: pyoxigraph.RdfFormat) -> None:
@@ -520,7 +520,7 @@ def _check_rdf(response: httpx.Response, media: str, rdf_format: pyoxigraph.RdfF
             f"{redact(response.url)}: answered RDF/XML with a DOCTYPE or entity declaration, which is refused"
         )
     if rdf_format != pyoxigraph.RdfFormat.RDF_XML:
-        _refuse_deep(response, media, _turtle_depth_exceeded(response.content))
+        _refuse_deep(response, media, turtle_depth_exceeded(response.content))
     else:
         deep = xml_depth_exceeded(response.content)
         if deep is not None:
