@@ -268,8 +268,13 @@ except RemoteError as exc:
             f"?x\n{TRIPLE_TERMS_100_000_DEEP}\n",
             "answered text/tab-separated-values nested more than 128 levels deep (line 2), which is refused",
         ),
+        (  # a row pyoxigraph parses only when it is read: refused before the caller sees a traceback
+            "text/tab-separated-values",
+            "?x\n<http://example.org/a>\n<http://example.org/b\n",
+            "unreadable text/tab-separated-values results",
+        ),
     ],
-    ids=["json-triple-terms-5000-deep", "xml-entity-bomb", "tsv-triple-terms-100-000-deep"],
+    ids=["json-triple-terms-5000-deep", "xml-entity-bomb", "tsv-triple-terms-100-000-deep", "tsv-bad-second-row"],
 )
 def test_remote_query_results_that_would_crash_or_bloat_the_parser_are_refused(
     hostile_store, media: str, body: str, refusal: str

@@ -539,7 +539,12 @@ def _parse_results(
     if results_format is not None:
         _check_results(response, media, results_format)
         try:
-            return pyoxigraph.parse_query_results(response.content, format=results_format)
+            results = pyoxigraph.parse_query_results(response.content, format=results_format)
+            if isinstance(results, pyoxigraph.QuerySolutions):  # rows are parsed as they are read: read them
+                for _ in results:  # here once, so a bad row is this error, not the caller's traceback
+                    pass
+                results = pyoxigraph.parse_query_results(response.content, format=results_format)
+            return results
         except SyntaxError as exc:
             raise RemoteError(f"{redact(response.url)}: unreadable {media} results: {exc}") from None
     rdf_format = pyoxigraph.RdfFormat.from_media_type(media) if media else None
