@@ -616,34 +616,8 @@ def test_a_matrix_cell_leads_to_the_highlighted_quote(chrome: object, mini_repor
     assert mark["outline"] != "none", "the quote is highlighted as the target"
 
 
-@pytest.mark.slow
-@browser
-def test_every_link_navigates_in_the_browser(chrome: object, mini_report: Path) -> None:
-    driver = chrome
-    targets: set[str] = set()
-    for page in sorted(mini_report.rglob("*.html")):
-        driver.get(page.as_uri())  # type: ignore[attr-defined]
-        hrefs = driver.execute_script(  # type: ignore[attr-defined]
-            "return [...document.querySelectorAll('a[href]')]"
-            ".map(a => new URL(a.getAttribute('href'), location.href).href)"
-        )
-        targets |= {h for h in hrefs if h.startswith("file:")}
-    assert len(targets) > 40
-    for url in sorted(targets):
-        driver.get(url)  # type: ignore[attr-defined]
-        found = driver.execute_script(  # type: ignore[attr-defined]
-            """const id = decodeURIComponent(location.hash.slice(1));
-            return [document.title, !id || document.getElementById(id) !== null];"""
-        )
-        assert found[0].endswith("· allygraph report") and found[1], url
-    assert console_errors(driver) == []
-
-
-@pytest.mark.slow
-@browser
-def test_every_link_of_a_source_view_navigates_in_the_browser(chrome: object, corpus_project: Path) -> None:
-    driver = chrome
-    site = corpus_project / "build" / "view"
+def _links(driver: object, site: Path) -> set[str]:
+    """Every file: link on every page of the report in `site`, resolved by the browser."""
     targets: set[str] = set()
     for page in sorted(site.rglob("*.html")):
         driver.get(page.as_uri())  # type: ignore[attr-defined]
@@ -652,8 +626,11 @@ def test_every_link_of_a_source_view_navigates_in_the_browser(chrome: object, co
             ".map(a => new URL(a.getAttribute('href'), location.href).href)"
         )
         targets |= {h for h in hrefs if h.startswith("file:")}
-    assert len(targets) > 40
-    assert all(site.as_uri() in url for url in targets), "no link leaves the report"
+    return targets
+
+
+def _assert_each_reaches_a_report_page(driver: object, targets: set[str]) -> None:
+    """Each link opens a report page and, with a fragment, an element of that id; no console error."""
     for url in sorted(targets):
         driver.get(url)  # type: ignore[attr-defined]
         found = driver.execute_script(  # type: ignore[attr-defined]
@@ -662,3 +639,21 @@ def test_every_link_of_a_source_view_navigates_in_the_browser(chrome: object, co
         )
         assert found[0].endswith("· allygraph report") and found[1], url
     assert console_errors(driver) == []
+
+
+@pytest.mark.slow
+@browser
+def test_every_link_navigates_in_the_browser(chrome: object, mini_report: Path) -> None:
+    targets = _links(chrome, mini_report)
+    assert len(targets) > 40
+    _assert_each_reaches_a_report_page(chrome, targets)
+
+
+@pytest.mark.slow
+@browser
+def test_every_link_of_a_source_view_navigates_in_the_browser(chrome: object, corpus_project: Path) -> None:
+    site = corpus_project / "build" / "view"
+    targets = _links(chrome, site)
+    assert len(targets) > 40
+    assert all(site.as_uri() in url for url in targets), "no link leaves the report"
+    _assert_each_reaches_a_report_page(chrome, targets)
