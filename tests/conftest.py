@@ -6,6 +6,7 @@ its own temporary folder, and compares outputs with what the test itself knows a
 
 from __future__ import annotations
 
+import atexit
 import gc
 import hashlib
 import os
@@ -13,6 +14,7 @@ import shutil
 import signal
 import subprocess
 import sys
+import tempfile
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -30,6 +32,12 @@ TESTS = Path(__file__).resolve().parent
 REPO = TESTS.parent
 MINI = TESTS / "data" / "mini"
 ONTOLOGY_DIR = REPO / "ontology"
+
+# The cache of parsed definitions and compiled queries (cache.py) goes to a folder of this test run, never
+# to the user's ~/.cache; subprocesses inherit it.
+_CACHE = tempfile.mkdtemp(prefix="allygraph-test-cache-")
+os.environ["ALLYGRAPH_CACHE"] = _CACHE
+atexit.register(shutil.rmtree, _CACHE, ignore_errors=True)
 
 # The claims of tests/data/mini, as written in its claim files.
 MINI_CLAIMS = (

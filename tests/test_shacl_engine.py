@@ -345,7 +345,7 @@ def test_a_missed_violation_fails_the_comparison() -> None:
         'ex:S a sh:NodeShape ; sh:targetClass ex:P ; sh:sparql [ sh:ask "ASK { }" ] .',
         "ex:S a sh:NodeShape ; sh:targetClass ex:P ; sh:minCount 1 .",
         "ex:S a sh:NodeShape ; sh:targetClass ex:P ; sh:node ex:S .",
-        "ex:S a sh:NodeShape ; sh:target [ a sh:SPARQLTarget ; sh:select \"SELECT ?this WHERE { ?this ?p ?o }\" ] .",
+        'ex:S a sh:NodeShape ; sh:target [ a sh:SPARQLTarget ; sh:select "SELECT ?this WHERE { ?this ?p ?o }" ] .',
         "ex:C a sh:ConstraintComponent ; sh:parameter [ sh:path ex:p ] .",
     ],
 )

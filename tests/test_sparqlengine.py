@@ -17,7 +17,7 @@ import pytest
 import allygraph
 from allygraph.definitions import load_definitions
 from allygraph.reason import classify
-from allygraph.sparqlengine import _EMPTY, _NEVER, Compiler, SparqlEngine, _atom
+from allygraph.sparqlengine import _EMPTY, _NEVER, Compiler, Query, SparqlEngine, Vocabulary, _atom, vocabulary
 
 TESTS = Path(__file__).resolve().parent
 DEFS = TESTS / "data" / "defs"
@@ -131,3 +131,85 @@ def test_closed_world_counts_distinct_participants_not_statements(tmp_path: Path
     (c,) = [c for c in result.classifications if c.relationship == ID + "arden-rebels"]
     assert {k.criterion.name: k.status for k in c.checks}["StateParties"] == "fails"
     assert c.outcome == "does-not-meet"
+
+
+# ----------------------------------------------------------------------------------------------------
+# Pruning by the store's vocabulary
+# ----------------------------------------------------------------------------------------------------
+
+P = "https://example.org/p"
+Q = "https://example.org/q"
+TYPE = "http://www.w3.org/1999/02/22-rdf-syntax-ns#type"
+
+
+def _store_with(*quads: tuple[str, str, str]) -> object:
+    import pyoxigraph
+
+    store = pyoxigraph.Store()
+    g = pyoxigraph.NamedNode("https://example.org/g")
+    for s, p, o in quads:
+        store.add(pyoxigraph.Quad(pyoxigraph.NamedNode(s), pyoxigraph.NamedNode(p), pyoxigraph.NamedNode(o), g))
+    return store
+
+
+def test_vocabulary_finds_exactly_the_predicates_and_classes_present() -> None:
+    store = _store_with(
+        ("https://example.org/a", P, "https://example.org/b"), ("https://example.org/a", TYPE, "https://example.org/C")
+    )
+    query = Query(
+        "?x",
+        (
+            (f"GRAPH ?g1 {{ ?x <{P}> ?v . }}", f"GRAPH ?g2 {{ ?v <{Q}> [] . }}"),
+            (f"GRAPH ?g3 {{ ?x <{TYPE}> ?t . }}", "VALUES ?t { <https://example.org/C> <https://example.org/D> }"),
+        ),
+        per_view=False,
+    )
+    assert query.needs == (frozenset({P, Q}), frozenset({"https://example.org/C", "https://example.org/D"}))
+    found = vocabulary(store, [query])  # type: ignore[arg-type]
+    assert found == Vocabulary(frozenset({P}), frozenset({"https://example.org/C"}))
+
+
+def test_pruning_drops_branches_that_need_an_absent_predicate_and_absent_classes() -> None:
+    query = Query(
+        "?x",
+        (
+            (f"GRAPH ?g1 {{ ?x <{P}> ?v . }}", f"GRAPH ?g2 {{ ?v <{Q}> [] . }}"),
+            (f"GRAPH ?g3 {{ ?x <{TYPE}> ?t . }}", "VALUES ?t { <https://example.org/C> <https://example.org/D> }"),
+            ("VALUES ?x { <https://example.org/i> }",),  # needs nothing: always kept
+        ),
+        per_view=False,
+    )
+    present = Vocabulary(frozenset({P}), frozenset({"https://example.org/D"}))
+    assert query.pruned(present) == (
+        f"SELECT DISTINCT ?x WHERE {{ {{ GRAPH ?g3 {{ ?x <{TYPE}> ?t . }} VALUES ?t {{ <https://example.org/D> }} }} "
+        "UNION { VALUES ?x { <https://example.org/i> } } }"
+    )
+    assert Query("?x", query.branches[:2], per_view=False).pruned(Vocabulary(frozenset(), frozenset())) is None
+
+
+def _solutions(store: object, text: str | None) -> set[tuple[str, frozenset[str]]]:
+    if text is None:
+        return set()
+    return {(x.value, frozenset(used.value.split())) for x, used in store.query(text)}  # type: ignore[attr-defined]
+
+
+def test_pruned_queries_find_exactly_what_the_full_ones_find(tmp_path: Path) -> None:
+    """On the mini ledger with the ATOP fixture imported (articles, denials, treaties): every compiled
+    query, pruned by the store's vocabulary, has the same solutions as the full query, and pruning removed
+    something (else this would test nothing)."""
+    root = tmp_path / "project"
+    shutil.copytree(TESTS / "data" / "mini", root / "data")
+    (root / "allygraph.toml").write_text('[allygraph]\ndata = "data"\nout = "build"\n', encoding="utf-8")
+    atop = TESTS / "data" / "atop"
+    args = ["import", "atop", "--project", str(root), "-q"]
+    args += ["--alliances", str(atop / "alliances.csv"), "--members", str(atop / "members.csv")]
+    assert allygraph.cli.main([*args, "--states", str(atop / "states.csv")]) == 0
+    store = allygraph.open_store(root / "build")
+    queries = [q for c in SparqlEngine().queries(load_definitions()) for q in (c.pos, c.neg, c.neg_closed) if q]
+    present = vocabulary(store, queries)
+    shorter = 0
+    for query in queries:
+        pruned = query.pruned(present)
+        assert _solutions(store, pruned) == _solutions(store, query.text), query.text[:200]
+        shorter += pruned is None or len(pruned) < len(query.text)
+    assert shorter > 0

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from functools import cache
+from functools import cache, cached_property
 from pathlib import Path
 
 import pyoxigraph
@@ -19,6 +19,7 @@ from rdflib import BNode, Graph, Literal, URIRef
 from rdflib.collection import Collection
 from rdflib.term import Node
 
+from .cache import cached, key_of
 from .errors import InputError, Location
 from .namespaces import AG, OWL, RDF, RDFS, SKOS, XSD, rdflib_term
 from .paths import ontology_dir
@@ -247,9 +248,14 @@ def read_definition_file(path: Path) -> Graph:
 class DefinitionSet:
     """Every definition known, and the merged graph (core ontology + definition files) they come from."""
 
-    graph: Graph
     definitions: dict[str, Definition]
     files: tuple[Path, ...]
+    key: str = ""  # the cache key of these files' contents (see cache.py); "" when not cached
+
+    @cached_property
+    def graph(self) -> Graph:
+        """The merged graph (parsed when first asked for: a cached definition set has none yet)."""
+        return _merged_graph(self.files)[0]
 
     def get(self, name: str) -> Definition:
         """The definition with short name `name`.
@@ -279,6 +285,26 @@ def load_definitions(extra: Iterable[Path] = ()) -> DefinitionSet:
 
 @cache
 def _load(files: tuple[Path, ...]) -> DefinitionSet:
+    try:
+        key = key_of("definitions", files)
+    except OSError:  # a file that cannot be read: parsing names it
+        _definitions(*_merged_graph(files), files)
+        raise
+    parsed: list[Graph] = []
+
+    def parse() -> dict[str, Definition]:
+        graph, origin = _merged_graph(files)
+        parsed.append(graph)
+        return _definitions(graph, origin, files)
+
+    result = DefinitionSet(cached(key, parse), files, key)
+    if parsed:
+        result.__dict__["graph"] = parsed[0]  # already parsed: spare the property a second parse
+    return result
+
+
+def _merged_graph(files: tuple[Path, ...]) -> tuple[Graph, dict[URIRef, Path]]:
+    """The files' triples in one graph, and the file each notation (definition name) comes from."""
     graph = Graph()
     origin: dict[URIRef, Path] = {}
     for path in files:
@@ -287,6 +313,10 @@ def _load(files: tuple[Path, ...]) -> DefinitionSet:
             if isinstance(notation_subject, URIRef):
                 origin[notation_subject] = path
         graph += part
+    return graph, origin
+
+
+def _definitions(graph: Graph, origin: dict[URIRef, Path], files: tuple[Path, ...]) -> dict[str, Definition]:
     definitions: dict[str, Definition] = {}
     for cls, notation in sorted(graph.subject_objects(SKOS.notation)):
         if not isinstance(cls, URIRef) or (cls, AG.criterion, None) not in graph:
@@ -309,8 +339,7 @@ def _load(files: tuple[Path, ...]) -> DefinitionSet:
             also=also,
         )
     order = {name: i for i, name in enumerate(BUNDLED_ORDER)}
-    ordered = dict(sorted(definitions.items(), key=lambda kv: (order.get(kv[0], len(order)), kv[0])))
-    return DefinitionSet(graph, ordered, files)
+    return dict(sorted(definitions.items(), key=lambda kv: (order.get(kv[0], len(order)), kv[0])))
 
 
 BUNDLED_ORDER = ("valdai", "azizi", "atop", "cow-1", "cow-2", "cow-3", "walt")

@@ -38,6 +38,7 @@ from rdflib import BNode, Graph, Literal, URIRef
 from rdflib.collection import Collection
 from rdflib.term import Node
 
+from .cache import cache_dir
 from .definitions import And as AndExpr
 from .definitions import AtLeast, Criterion, DefinitionSet, Expr, Not
 from .definitions import Or as OrExpr
@@ -336,11 +337,15 @@ def _driver(java: str, jar: Path) -> list[str]:
     javac = Path(java).resolve().with_name("javac")
     source = DRIVER.read_bytes()
     digest = hashlib.sha256(source + str(jar).encode()).hexdigest()[:16]
-    cache = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "allygraph" / f"java-{digest}"
+    folder = cache_dir()
+    if folder is None:  # ALLYGRAPH_CACHE=off
+        return ["-cp", str(jar), str(DRIVER)]
+    cache = folder / f"java-{digest}"
     if not (cache / "HermitDriver.class").is_file() and javac.is_file():
         tmp = cache.with_name(f"{cache.name}.tmp-{os.getpid()}")
         try:
-            tmp.mkdir(parents=True, exist_ok=True)
+            folder.mkdir(mode=0o700, parents=True, exist_ok=True)
+            tmp.mkdir()
             done = subprocess.run(
                 [str(javac), "-nowarn", "-d", str(tmp), "-cp", str(jar), str(DRIVER)],
                 capture_output=True,

@@ -20,10 +20,13 @@ import re
 from collections import defaultdict
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
+from functools import cache, cached_property
+from typing import ClassVar
 
 import pyoxigraph
 from rdflib import URIRef
 
+from .cache import cached
 from .definitions import (
     And,
     AtLeast,
@@ -349,8 +352,134 @@ def _concat(graph_vars: tuple[str, ...]) -> str:
 
 @dataclass(frozen=True)
 class Query:
-    text: str
+    """A compiled SELECT: a projection over a union of conjunctions of atoms."""
+
+    projection: str
+    branches: tuple[tuple[str, ...], ...]
     per_view: bool  # True when a smaller view can change a solution (closure, counting), not just drop it
+
+    @property
+    def text(self) -> str:
+        return _select(self.projection, self.branches)
+
+    @cached_property
+    def needs(self) -> tuple[frozenset[str], frozenset[str]]:
+        """The predicates and the rdf:type classes whose presence in a store can decide a branch."""
+        predicates: set[str] = set()
+        classes: set[str] = set()
+        for atoms in self.branches:
+            typed = _type_vars(atoms)
+            for atom in atoms:
+                predicates |= _predicates(atom)
+                var, members = _values_of(atom)
+                if var in typed:
+                    classes.update(members)
+        return frozenset(predicates), frozenset(classes)
+
+    def pruned(self, vocabulary: Vocabulary) -> str | None:
+        """The text without the branches that cannot match in a store with this `vocabulary` (None if
+        none can): a branch needs each predicate of its graph patterns, and a class of each VALUES of an
+        rdf:type object. Smaller texts are what make small stores fast: parsing and planning are most of
+        the cost there."""
+        kept = []
+        for atoms in self.branches:
+            typed = _type_vars(atoms)
+            out: list[str] = []
+            for atom in atoms:
+                if not _predicates(atom) <= vocabulary.predicates:
+                    break
+                var, members = _values_of(atom)
+                if var in typed:
+                    present = [m for m in members if m in vocabulary.classes]
+                    if not present:
+                        break
+                    atom = f"VALUES {var} {{ {' '.join(f'<{m}>' for m in present)} }}"
+                out.append(atom)
+            else:
+                kept.append(tuple(out))
+        return _select(self.projection, tuple(kept)) if kept else None
+
+
+def _select(projection: str, branches: tuple[tuple[str, ...], ...]) -> str:
+    groups = [" ".join(atoms) for atoms in branches] or ["FILTER(false)"]
+    where = groups[0] if len(groups) == 1 else " UNION ".join(f"{{ {g} }}" for g in groups)
+    return f"SELECT DISTINCT {projection} WHERE {{ {where} }}"
+
+
+@dataclass(frozen=True)
+class Vocabulary:
+    """The predicates and the rdf:type classes a store uses (of those the queries ask about)."""
+
+    predicates: frozenset[str]
+    classes: frozenset[str]
+
+
+def vocabulary(store: pyoxigraph.Store, queries: Iterable[Query]) -> Vocabulary:
+    """Which of the predicates and classes `queries` need occur in `store`: one query, index lookups."""
+    predicates: set[str] = set()
+    classes: set[str] = set()
+    for query in queries:
+        p, c = query.needs
+        predicates |= p
+        classes |= c
+    if not predicates and not classes:
+        return Vocabulary(frozenset(), frozenset())
+    found_p: set[str] = set()
+    found_c: set[str] = set()
+    text = (
+        f"SELECT ?p ?c WHERE {{ {{ VALUES ?p {{ {' '.join(f'<{p}>' for p in sorted(predicates))} }} "
+        f"FILTER EXISTS {{ GRAPH ?g {{ ?s ?p ?o }} }} }} UNION {{ VALUES ?c {{ "
+        f"{' '.join(f'<{c}>' for c in sorted(classes))} }} FILTER EXISTS {{ GRAPH ?g {{ ?s <{RDF.type}> ?c }} }} }} }}"
+    )
+    for row in store.query(text):
+        if row["p"] is not None:
+            found_p.add(row["p"].value)
+        if row["c"] is not None:
+            found_c.add(row["c"].value)
+    return Vocabulary(frozenset(found_p), frozenset(found_c))
+
+
+_TYPE = f"<{RDF.type}>"
+_VALUES = re.compile(r"VALUES (\?\w+) \{ ([^{}]*) \}")
+
+
+@cache
+def _triples(atom: str) -> tuple[tuple[str, str, str], ...]:
+    """The triple patterns of a flat `GRAPH ?g { ... }` atom (none for any other atom)."""
+    if not atom.startswith("GRAPH ?") or atom.count("{") != 1:
+        return ()
+    tokens = atom[atom.index("{") + 1 : atom.rindex("}")].split()
+    found, subject, predicate, position = [], "", "", 0
+    for token in tokens:
+        if token == ".":
+            position = 0
+        elif token == ";":
+            position = 1
+        elif position == 0:
+            subject, position = token, 1
+        elif position == 1:
+            predicate, position = token, 2
+        else:
+            found.append((subject, predicate, token))
+    return tuple(found)
+
+
+@cache
+def _predicates(atom: str) -> frozenset[str]:
+    return frozenset(p[1:-1] for _, p, _ in _triples(atom) if p.startswith("<") and p != _TYPE)
+
+
+def _type_vars(atoms: tuple[str, ...]) -> frozenset[str]:
+    """Variables bound to the object of an rdf:type pattern in a conjunction."""
+    return frozenset(o for a in atoms for _, p, o in _triples(a) if p == _TYPE and o.startswith("?"))
+
+
+@cache
+def _values_of(atom: str) -> tuple[str, tuple[str, ...]]:
+    match = _VALUES.fullmatch(atom)
+    if not match:
+        return "", ()
+    return match.group(1), tuple(m[1:-1] for m in match.group(2).split())
 
 
 @dataclass(frozen=True)
@@ -365,24 +494,21 @@ def _binds_x(atom: str) -> bool:
     return atom.startswith(("GRAPH", "{ SELECT ?x ", "VALUES ?x ")) and re.search(r"\?x\b", atom) is not None
 
 
-def compile_criterion(tbox: TBox, criterion: Criterion, candidates: str) -> CriterionQueries:
-    """The three SELECT queries for `criterion`; `candidates` is a pattern binding ?x to relationships.
+def compile_criterion(tbox: TBox, criterion: Criterion, candidates: tuple[str, ...]) -> CriterionQueries:
+    """The three SELECT queries for `criterion`; `candidates` are atoms binding ?x to relationships.
 
     A conjunction that binds ?x itself leaves the candidates out (six times faster on treaty data), so its
     solutions may name other nodes: keep only the candidates' (see `run`).
     """
     compiler = Compiler(tbox)
 
-    def branch(atoms: tuple[str, ...]) -> str:
-        return " ".join(atoms if any(_binds_x(a) for a in atoms) else (candidates, *atoms))
-
     def select(pattern: Pattern, *, closed: bool = False) -> Query:
         # one string of graph names per solution: a tenth of the Python work of a column per graph variable
         projection = f"?x ({_concat(pattern.graph_vars)} AS ?used)"
-        groups = [branch(atoms) for atoms in pattern.branches] or [f"{candidates} FILTER(false)"]
-        where = groups[0] if len(groups) == 1 else " UNION ".join(f"{{ {g} }}" for g in groups)
-        text = f"SELECT DISTINCT {projection} WHERE {{ {where} }}"
-        return Query(text, per_view=closed or "GROUP BY" in text)
+        branches = tuple(
+            atoms if any(_binds_x(a) for a in atoms) else (*candidates, *atoms) for atoms in pattern.branches
+        )
+        return Query(projection, branches, per_view=closed or any("GROUP BY" in a for b in branches for a in b))
 
     root = tbox.superclasses(AG.Relationship)
     # the named class, when it has a definition, so subclasses (treaty criteria) and disjoint classes count
@@ -395,17 +521,20 @@ def compile_criterion(tbox: TBox, criterion: Criterion, candidates: str) -> Crit
     return CriterionQueries(criterion, pos, neg, neg_closed)
 
 
-def candidates_pattern(tbox: TBox) -> str:
-    """Binds ?x to every relationship typed in a background graph."""
-    return f"GRAPH ?gcand {{ ?x <{RDF.type}> ?xtype . }} {_values('?xtype', tbox.subclasses(AG.Relationship)).text}"
+def candidates_pattern(tbox: TBox) -> tuple[str, ...]:
+    """Atoms binding ?x to every relationship typed in a background graph."""
+    return (
+        f"GRAPH ?gcand {{ ?x <{RDF.type}> ?xtype . }}",
+        _values("?xtype", tbox.subclasses(AG.Relationship)).branches[0][0],
+    )
 
 
 Solutions = dict[URIRef, list[frozenset[str]]]  # relationship -> graph-name sets, one per solution
 
 
-def relationships_in(store: pyoxigraph.Store, candidates: str) -> frozenset[str]:
+def relationships_in(store: pyoxigraph.Store, candidates: tuple[str, ...]) -> frozenset[str]:
     """The IRIs the candidates pattern binds ?x to in `store`."""
-    return frozenset(s["x"].value for s in store.query(f"SELECT DISTINCT ?x WHERE {{ {candidates} }}"))
+    return frozenset(s["x"].value for s in store.query(f"SELECT DISTINCT ?x WHERE {{ {' '.join(candidates)} }}"))
 
 
 def run(store: pyoxigraph.Store, query: str, *, keep: frozenset[str] | None = None) -> Solutions:
@@ -430,15 +559,22 @@ class SparqlEngine:
 
     name = "sparql"
 
-    def __init__(self) -> None:
-        self._cache: dict[int, tuple[object, str, list[CriterionQueries]]] = {}
+    # compiled queries per definition set, for the life of the process (the set is kept: ids stay unique)
+    _cache: ClassVar[dict[int, tuple[DefinitionSet, tuple[str, ...], list[CriterionQueries]]]] = {}
 
-    def _compiled(self, definitions: DefinitionSet) -> tuple[object, str, list[CriterionQueries]]:
+    def _compiled(self, definitions: DefinitionSet) -> tuple[DefinitionSet, tuple[str, ...], list[CriterionQueries]]:
         key = id(definitions)
         if key not in self._cache:
-            tbox = analyse(definitions.graph)
-            candidates = candidates_pattern(tbox)
-            compiled = [compile_criterion(tbox, c, candidates) for c in definitions.criteria().values()]
+
+            def compile_all() -> tuple[tuple[str, ...], list[CriterionQueries]]:
+                tbox = analyse(definitions.graph)
+                candidates = candidates_pattern(tbox)
+                return candidates, [compile_criterion(tbox, c, candidates) for c in definitions.criteria().values()]
+
+            # on disk too (cache.py): compiling is most of the time a small ledger takes
+            candidates, compiled = (
+                cached(f"sparql-{definitions.key}", compile_all) if definitions.key else compile_all()
+            )
             self._cache[key] = (definitions, candidates, compiled)
         return self._cache[key]
 
@@ -480,11 +616,14 @@ class SparqlEngine:
             return copies[name]
 
         def collect(label: str, query: Query) -> None:
+            text = query.pruned(present)
+            if text is None:
+                return  # no branch can match this data
             if query.per_view:
                 for name in views:
-                    per_view_queries[name].append((label, query))
+                    per_view_queries[name].append((label, text))
                 return
-            for r, sols in run(shared, query.text, keep=relationships).items():
+            for r, sols in run(shared, text, keep=relationships).items():
                 for sol in sols:
                     if not sol <= allowed:
                         continue  # read a graph that is no view's evidence (a hypothetical, say)
@@ -494,7 +633,8 @@ class SparqlEngine:
                             per_view[(name, label, str(r))].append(sol)
 
         relationships = relationships_in(shared, candidates)
-        per_view_queries: dict[str, list[tuple[str, Query]]] = defaultdict(list)
+        present = vocabulary(shared, (q for c in compiled for q in (c.pos, c.neg, c.neg_closed) if q is not None))
+        per_view_queries: dict[str, list[tuple[str, str]]] = defaultdict(list)
         for queries in compiled:
             key = str(queries.criterion.iri)
             collect(f"pos {key}", queries.pos)
@@ -503,8 +643,8 @@ class SparqlEngine:
                 collect(f"closed {key}", queries.neg_closed)
         for name, pending in per_view_queries.items():
             in_copy = relationships_in(view_store(name), candidates)
-            for label, query in pending:
-                for r, sols in run(view_store(name), query.text, keep=in_copy).items():
+            for label, text in pending:
+                for r, sols in run(view_store(name), text, keep=in_copy).items():
                     per_view[(name, label, str(r))].extend(sols)
 
         findings: Findings = {}
