@@ -529,22 +529,9 @@ def candidates_pattern(tbox: TBox) -> tuple[str, ...]:
     )
 
 
-Solutions = dict[URIRef, list[frozenset[str]]]  # relationship -> graph-name sets, one per solution
-
-
 def relationships_in(store: pyoxigraph.Store, candidates: tuple[str, ...]) -> frozenset[str]:
     """The IRIs the candidates pattern binds ?x to in `store`."""
     return frozenset(s["x"].value for s in store.query(f"SELECT DISTINCT ?x WHERE {{ {' '.join(candidates)} }}"))
-
-
-def run(store: pyoxigraph.Store, query: str, *, keep: frozenset[str] | None = None) -> Solutions:
-    """Run a compiled query; per relationship (one of `keep`, if given), the graphs each solution used."""
-    found: Solutions = defaultdict(list)
-    for x, used in store.query(query):
-        if keep is not None and x.value not in keep:
-            continue
-        found[URIRef(x.value)].append(frozenset(used.value.split()))
-    return found
 
 
 def copy_graphs(store: pyoxigraph.Store, graphs: Iterable[str]) -> pyoxigraph.Store:
@@ -596,9 +583,6 @@ class SparqlEngine:
         _, candidates, all_compiled = self._compiled(definitions)
         compiled = [q for q in all_compiled if q.criterion.iri in wanted]
         claim_of = {c.assertion: c.id for v in views.values() for c in (*v.claims, *v.assumed)}
-        allowed = set(background) | set(claim_of)
-        in_view = {name: set(view.graphs) for name, view in views.items()}
-        per_view: dict[tuple[str, str, str], list[frozenset[str]]] = defaultdict(list)  # (view, query, r)
 
         # Every query runs on graphs copied into memory: pyoxigraph slows down by orders of magnitude when a
         # query is restricted to hundreds of named graphs (140 s against 0.06 s on ATOP + corpus), and its
@@ -615,51 +599,68 @@ class SparqlEngine:
                 copies[name] = copy_graphs(store, background + views[name].graphs)
             return copies[name]
 
-        def collect(label: str, query: Query) -> None:
+        # (view, relationship, criterion) -> claim-id sets per kind (pos, neg, closed), one per solution
+        found: dict[tuple[str, str, str], tuple[set[frozenset[str]], ...]] = {}
+        view_ids = {name: frozenset(c.id for c in (*v.claims, *v.assumed)) for name, v in views.items()}
+
+        def add(view: str, r: str, key: str, kind: int, ids: frozenset[str]) -> None:
+            entry = found.get((view, r, key))
+            if entry is None:
+                entry = found[(view, r, key)] = (set(), set(), set())
+            entry[kind].add(ids)
+
+        def collect(key: str, kind: int, query: Query) -> None:
             text = query.pruned(present)
             if text is None:
                 return  # no branch can match this data
             if query.per_view:
                 for name in views:
-                    per_view_queries[name].append((label, text))
+                    per_view_queries[name].append((key, kind, text))
                 return
-            for r, sols in run(shared, text, keep=relationships).items():
-                for sol in sols:
-                    if not sol <= allowed:
-                        continue  # read a graph that is no view's evidence (a hypothetical, say)
-                    used = {g for g in sol if g in claim_of}
-                    for name, graphs in in_view.items():
-                        if used <= graphs:
-                            per_view[(name, label, str(r))].append(sol)
+            for x, used in shared.query(text):
+                r = x.value
+                if r not in relationships:
+                    continue
+                ids = []
+                for g in used.value.split():
+                    claim = claim_of.get(g)
+                    if claim is not None:
+                        ids.append(claim)
+                    elif g not in background_graphs:
+                        break  # read a graph that is no view's evidence (a hypothetical, say)
+                else:
+                    solution = frozenset(ids)
+                    for name, members in view_ids.items():
+                        if solution <= members:
+                            add(name, r, key, kind, solution)
 
+        background_graphs = frozenset(background)
         relationships = relationships_in(shared, candidates)
         present = vocabulary(shared, (q for c in compiled for q in (c.pos, c.neg, c.neg_closed) if q is not None))
-        per_view_queries: dict[str, list[tuple[str, str]]] = defaultdict(list)
+        per_view_queries: dict[str, list[tuple[str, int, str]]] = defaultdict(list)
         for queries in compiled:
             key = str(queries.criterion.iri)
-            collect(f"pos {key}", queries.pos)
-            collect(f"neg {key}", queries.neg)
+            collect(key, 0, queries.pos)
+            collect(key, 1, queries.neg)
             if queries.neg_closed is not None:
-                collect(f"closed {key}", queries.neg_closed)
+                collect(key, 2, queries.neg_closed)
         for name, pending in per_view_queries.items():
-            in_copy = relationships_in(view_store(name), candidates)
-            for label, text in pending:
-                for r, sols in run(view_store(name), text, keep=in_copy).items():
-                    per_view[(name, label, str(r))].extend(sols)
+            copy = view_store(name)
+            in_copy = relationships_in(copy, candidates)
+            for key, kind, text in pending:
+                for x, used in copy.query(text):
+                    if x.value in in_copy:
+                        ids = frozenset(claim_of[g] for g in used.value.split() if g in claim_of)
+                        add(name, x.value, key, kind, ids)
 
-        findings: Findings = {}
-        relationships_seen = {(view, r, label.split(" ", 1)[1]) for (view, label, r) in per_view}
-        for view, r, key in relationships_seen:
-            findings[(view, r, key)] = Finding(
-                holds=_to_claims(per_view.get((view, f"pos {key}", r), []), claim_of),
-                fails=_to_claims(per_view.get((view, f"neg {key}", r), []), claim_of),
-                fails_closed=_to_claims(per_view.get((view, f"closed {key}", r), []), claim_of),
-            )
-        return findings
+        return {
+            where: Finding(holds=_minimal(pos), fails=_minimal(neg), fails_closed=_minimal(closed))
+            for where, (pos, neg, closed) in found.items()
+        }
 
 
-def _to_claims(solutions: list[frozenset[str]], claim_of: dict[str, str]) -> tuple[frozenset[str], ...]:
-    """Graph-name sets to claim-id sets (background graphs dropped), keeping only minimal derivations."""
-    sets = {frozenset(claim_of[g] for g in used if g in claim_of) for used in solutions}
-    minimal = [s for s in sets if not any(other < s for other in sets)]
-    return tuple(sorted(minimal, key=sorted))
+def _minimal(sets: set[frozenset[str]]) -> tuple[frozenset[str], ...]:
+    """The claim-id sets no other one is a proper subset of (minimal derivations), in a stable order."""
+    if len(sets) <= 1:
+        return tuple(sets)
+    return tuple(sorted((s for s in sets if not any(other < s for other in sets)), key=sorted))
