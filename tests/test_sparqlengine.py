@@ -17,7 +17,7 @@ import pytest
 import allygraph
 from allygraph.definitions import load_definitions
 from allygraph.reason import classify
-from allygraph.sparqlengine import _EMPTY, _NEVER, Compiler, Query, SparqlEngine, Vocabulary, _atom, vocabulary
+from allygraph.sparqlengine import _EMPTY, _NEVER, Compiler, SparqlEngine, Vocabulary, _atom, vocabulary
 
 TESTS = Path(__file__).resolve().parent
 DEFS = TESTS / "data" / "defs"
@@ -156,47 +156,35 @@ def test_vocabulary_finds_exactly_the_predicates_and_classes_present() -> None:
     store = _store_with(
         ("https://example.org/a", P, "https://example.org/b"), ("https://example.org/a", TYPE, "https://example.org/C")
     )
-    query = Query(
-        "?x",
-        (
-            (f"GRAPH ?g1 {{ ?x <{P}> ?v . }}", f"GRAPH ?g2 {{ ?v <{Q}> [] . }}"),
-            (f"GRAPH ?g3 {{ ?x <{TYPE}> ?t . }}", "VALUES ?t { <https://example.org/C> <https://example.org/D> }"),
-        ),
-        per_view=False,
-    )
-    assert query.needs == (frozenset({P, Q}), frozenset({"https://example.org/C", "https://example.org/D"}))
-    found = vocabulary(store, [query])  # type: ignore[arg-type]
-    assert found == Vocabulary(frozenset({P}), frozenset({"https://example.org/C"}))
+    asked = Vocabulary({P, Q}, {"https://example.org/C", "https://example.org/D"})
+    assert vocabulary(store, asked) == Vocabulary(frozenset({P}), frozenset({"https://example.org/C"}))  # type: ignore[arg-type]
 
 
-def test_pruning_drops_branches_that_need_an_absent_predicate_and_absent_classes() -> None:
-    query = Query(
-        "?x",
-        (
-            (f"GRAPH ?g1 {{ ?x <{P}> ?v . }}", f"GRAPH ?g2 {{ ?v <{Q}> [] . }}"),
-            (f"GRAPH ?g3 {{ ?x <{TYPE}> ?t . }}", "VALUES ?t { <https://example.org/C> <https://example.org/D> }"),
-            ("VALUES ?x { <https://example.org/i> }",),  # needs nothing: always kept
-        ),
-        per_view=False,
-    )
-    present = Vocabulary(frozenset({P}), frozenset({"https://example.org/D"}))
-    assert query.pruned(present) == (
-        f"SELECT DISTINCT ?x WHERE {{ {{ GRAPH ?g3 {{ ?x <{TYPE}> ?t . }} VALUES ?t {{ <https://example.org/D> }} }} "
-        "UNION { VALUES ?x { <https://example.org/i> } } }"
-    )
-    assert Query("?x", query.branches[:2], per_view=False).pruned(Vocabulary(frozenset(), frozenset())) is None
+def test_patterns_needing_what_the_store_lacks_are_compiled_away() -> None:
+    from allygraph.definitions import Named, Some
+    from allygraph.namespaces import AG
+    from allygraph.tbox import analyse
+
+    tbox = analyse(load_definitions().graph)
+    threat = Some(AG.directedAgainst, Named(AG.StateThreat))
+    full = Compiler(tbox)
+    everything = full.pos(threat, "?x")
+    assert str(AG.directedAgainst) in full.asked.predicates and str(AG.StateThreat) in full.asked.classes
+    assert Compiler(tbox, Vocabulary(frozenset(), frozenset())).pos(threat, "?x").never
+    typed_only = Vocabulary(frozenset({str(AG.directedAgainst)}), frozenset({str(AG.StateThreat)}))
+    pruned = Compiler(tbox, typed_only).pos(threat, "?x")
+    assert not pruned.never and len(pruned.text) < len(everything.text)
+    assert str(AG.posedBy) not in pruned.text  # the derivation through posedBy needs a predicate not there
 
 
-def _solutions(store: object, text: str | None) -> set[tuple[str, frozenset[str]]]:
-    if text is None:
-        return set()
+def _solutions(store: object, text: str) -> set[tuple[str, frozenset[str]]]:
     return {(x.value, frozenset(used.value.split())) for x, used in store.query(text)}  # type: ignore[attr-defined]
 
 
 def test_pruned_queries_find_exactly_what_the_full_ones_find(tmp_path: Path) -> None:
-    """On the mini ledger with the ATOP fixture imported (articles, denials, treaties): every compiled
-    query, pruned by the store's vocabulary, has the same solutions as the full query, and pruning removed
-    something (else this would test nothing)."""
+    """On the mini ledger with the ATOP fixture imported (articles, denials, treaties): every query compiled
+    for the store's vocabulary has the same solutions as the query compiled for any store, and pruning
+    removed something (else this would test nothing)."""
     root = tmp_path / "project"
     shutil.copytree(TESTS / "data" / "mini", root / "data")
     (root / "allygraph.toml").write_text('[allygraph]\ndata = "data"\nout = "build"\n', encoding="utf-8")
@@ -205,11 +193,15 @@ def test_pruned_queries_find_exactly_what_the_full_ones_find(tmp_path: Path) -> 
     args += ["--alliances", str(atop / "alliances.csv"), "--members", str(atop / "members.csv")]
     assert allygraph.cli.main([*args, "--states", str(atop / "states.csv")]) == 0
     store = allygraph.open_store(root / "build")
-    queries = [q for c in SparqlEngine().queries(load_definitions()) for q in (c.pos, c.neg, c.neg_closed) if q]
-    present = vocabulary(store, queries)
+    engine, definitions = SparqlEngine(), load_definitions()
+    present = vocabulary(store, engine._compiled(definitions)[2])
     shorter = 0
-    for query in queries:
-        pruned = query.pruned(present)
-        assert _solutions(store, pruned) == _solutions(store, query.text), query.text[:200]
-        shorter += pruned is None or len(pruned) < len(query.text)
+    for full, pruned in zip(engine.queries(definitions), engine.queries(definitions, present), strict=True):
+        assert full.criterion == pruned.criterion
+        for a, b in ((full.pos, pruned.pos), (full.neg, pruned.neg), (full.neg_closed, pruned.neg_closed)):
+            if a is None or b is None:
+                assert a is b
+                continue
+            assert _solutions(store, b.text) == _solutions(store, a.text), a.text[:200]
+            shorter += len(b.text) < len(a.text)
     assert shorter > 0

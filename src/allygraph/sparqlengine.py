@@ -15,12 +15,13 @@ No definition is written in SPARQL by hand.
 
 from __future__ import annotations
 
+import hashlib
 import itertools
 import re
 from collections import defaultdict
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from functools import cache, cached_property
+from functools import cache
 from typing import ClassVar
 
 import pyoxigraph
@@ -103,16 +104,48 @@ def _values(var: str, iris: Iterable[URIRef]) -> Pattern:
 class Compiler:
     """Compiles expression trees to SPARQL group patterns over a focus variable."""
 
-    def __init__(self, tbox: TBox) -> None:
+    def __init__(self, tbox: TBox, vocabulary: Vocabulary | None = None) -> None:
         self.tbox = tbox
+        self.vocabulary = vocabulary  # when given: patterns needing a predicate or class it lacks never match
+        self.asked = Vocabulary(set(), set())  # every predicate and rdf:type class a pattern needed
         self._counter = itertools.count()
+        self._depth = 0  # nesting of named-class patterns: only the outermost stays a flat union
 
     def fresh(self, prefix: str) -> str:
         return f"?{prefix}{next(self._counter)}"
 
     def _graph(self, triples: str) -> Pattern:
+        needs = _predicates(triples)
+        self.asked.predicates.update(needs)
+        if self.vocabulary is not None and not needs <= self.vocabulary.predicates:
+            return _NEVER
         g = self.fresh("g")
         return _atom(f"GRAPH {g} {{ {triples} }}", (g,))
+
+    def _typed(self, x: str, classes: Iterable[URIRef]) -> Pattern:
+        """`x` is typed with one of `classes` in some graph."""
+        names = {str(c) for c in classes}
+        self.asked.classes.update(names)
+        if self.vocabulary is not None:
+            names &= self.vocabulary.classes
+        t = self.fresh("t")
+        return self._join([self._graph(f"{x} <{RDF.type}> {t} ."), _values(t, (URIRef(n) for n in names))])
+
+    def _nested(self, build: Callable[[], Pattern], x: str) -> Pattern:
+        """A named-class pattern; nested in another one, a union of flat branches becomes one DISTINCT
+        subquery binding `x`, its graph names in one variable. pyoxigraph joins a subquery once, where a
+        union of derivations joined into every branch would repeat the join per derivation (3x on 10k)."""
+        self._depth += 1
+        try:
+            pattern = build()
+        finally:
+            self._depth -= 1
+        flat = not any(a.startswith("{") for b in pattern.branches for a in b)
+        if self._depth == 0 or len(pattern.branches) <= 1 or not flat:
+            return pattern
+        shared = _positional(pattern, f"?{self.fresh('w')[1:]}_")
+        u = self.fresh("u")
+        return _atom(f"{{ SELECT DISTINCT {x} ({_concat(shared.graph_vars)} AS {u}) WHERE {shared.text} }}", (u,))
 
     # -- combinators -------------------------------------------------------------------------------
 
@@ -139,7 +172,7 @@ class Compiler:
         if isinstance(expr, Top):
             return _EMPTY
         if isinstance(expr, Named):
-            return self._pos_named(expr.iri, x, known=known, stack=stack)
+            return self._nested(lambda: self._pos_named(expr.iri, x, known=known, stack=stack), x)
         if isinstance(expr, And):
             return self._join([self.pos(p, x, known=known, stack=stack) for p in expr.parts])
         if isinstance(expr, Or):
@@ -164,8 +197,7 @@ class Compiler:
         if known & self.tbox.subclasses(cls):
             return _EMPTY  # already known: a candidate is a relationship, a value is in the range
         subclasses = self.tbox.subclasses(cls)
-        t = self.fresh("t")
-        branches = [self._join([self._graph(f"{x} <{RDF.type}> {t} ."), _values(t, subclasses)])]
+        branches = [self._typed(x, subclasses)]
         individuals = sorted(i for i, types in self.tbox.types.items() if cls in types)
         if individuals:  # the ontology's own individuals (longTerm, defencePledge, ...)
             branches.append(_values(x, individuals))
@@ -200,7 +232,18 @@ class Compiler:
 
     def _pos_at_least(self, expr: AtLeast, x: str, stack: tuple[URIRef, ...]) -> Pattern:
         v = self.fresh("v")
-        filler = self.pos(expr.filler, v, known=self._in_range(expr.prop), stack=stack)
+        self._depth += 1  # the filler is nested: its named classes become subqueries
+        try:
+            filler = self.pos(expr.filler, v, known=self._in_range(expr.prop), stack=stack)
+        finally:
+            self._depth -= 1
+        if filler.graph_vars and not filler.never:  # each value's derivations once, not once per edge
+            f = self.fresh("f")
+            filler = _atom(
+                f"{{ SELECT {v} (GROUP_CONCAT(DISTINCT {_concat(filler.graph_vars)}; separator=' ') AS {f}) "
+                f"WHERE {filler.text} GROUP BY {v} }}",
+                (f,),
+            )
         inner = self._join([self._graph(f"{x} {_iri(expr.prop)} {v} ."), filler])
         gs = self.fresh("gs")
         concat = _concat(inner.graph_vars)
@@ -224,7 +267,7 @@ class Compiler:
         if isinstance(expr, Top):
             return _NEVER
         if isinstance(expr, Named):
-            return self._neg_named(expr.iri, x, closed=closed, known=known, stack=stack)
+            return self._nested(lambda: self._neg_named(expr.iri, x, closed=closed, known=known, stack=stack), x)
         if isinstance(expr, And):
             return self._union([self.neg(p, x, closed=closed, known=known, stack=stack) for p in expr.parts])
         if isinstance(expr, Or):
@@ -249,8 +292,7 @@ class Compiler:
         branches: list[Pattern] = []
         disjoint = self.tbox.disjoint_with(cls)
         if disjoint:
-            t = self.fresh("t")
-            branches.append(self._join([self._graph(f"{x} <{RDF.type}> {t} ."), _values(t, disjoint)]))
+            branches.append(self._typed(x, disjoint))
             for other in sorted(disjoint):  # membership of a defined class disjoint with cls
                 if other not in stack and other in self.tbox.definitions:
                     branches.append(self._pos_named(other, x, known=frozenset(), stack=(*stack, cls)))
@@ -306,8 +348,8 @@ class Compiler:
             v = self.fresh("v")
             edge = self._graph(f"{x} {_iri(prop)} {v} .")
             branches.append(self._join([edge, self.neg(filler, v, closed=frozenset(), stack=stack)]))
-        if prop in closed:  # every known value is not a D, and there is at least one
-            edge = self._graph(f"{x} {_iri(prop)} {self.fresh('v')} .")
+        edge = self._graph(f"{x} {_iri(prop)} {self.fresh('v')} .")
+        if prop in closed and not edge.never:  # every known value is not a D, and there is at least one
             w = self.fresh("v")
             others = self._graph(f"{x} {_iri(prop)} {w} .").branches[0][0]
             known_not = self._known_not(prop, filler, x, w, stack).text
@@ -320,6 +362,8 @@ class Compiler:
             return _NEVER
         v, flag, counted, gs = self.fresh("v"), self.fresh("k"), self.fresh("v"), self.fresh("gs")
         edge = self._graph(f"{x} {_iri(expr.prop)} {v} .")
+        if edge.never:  # no values at all: nothing to count (a relationship without any has no group)
+            return _NEVER
         known_not = self._known_not(expr.prop, expr.filler, x, v, stack)
         could_be = f"COUNT(DISTINCT {counted})"  # values not known to fall outside the filler
         return _atom(
@@ -345,6 +389,22 @@ def _concat(graph_vars: tuple[str, ...]) -> str:
     return parts[0] if len(parts) == 1 else "CONCAT(" + ", ' ', ".join(parts) + ")"
 
 
+def _positional(pattern: Pattern, prefix: str) -> Pattern:
+    """The same union with the graph variables of each branch renamed `<prefix>0`, `<prefix>1`, ... in the
+    order they occur: a projection then concatenates as many as the widest branch binds, not every one."""
+    width, branches = 0, []
+    for atoms in pattern.branches:
+        text = " ".join(atoms)
+        present = sorted(
+            (v for v in set(pattern.graph_vars) if re.search(re.escape(v) + r"\b", text)),
+            key=lambda v: re.search(re.escape(v) + r"\b", text).start(),  # type: ignore[union-attr]
+        )
+        names = {v: f"{prefix}{i}" for i, v in enumerate(present)}
+        width = max(width, len(names))
+        branches.append(tuple(re.sub(r"\?\w+\b", lambda m, n=names: n.get(m.group(0), m.group(0)), a) for a in atoms))
+    return Pattern(tuple(branches), tuple(f"{prefix}{i}" for i in range(width)))
+
+
 # ----------------------------------------------------------------------------------------------------
 # Queries per criterion
 # ----------------------------------------------------------------------------------------------------
@@ -352,85 +412,35 @@ def _concat(graph_vars: tuple[str, ...]) -> str:
 
 @dataclass(frozen=True)
 class Query:
-    """A compiled SELECT: a projection over a union of conjunctions of atoms."""
-
-    projection: str
-    branches: tuple[tuple[str, ...], ...]
+    text: str
     per_view: bool  # True when a smaller view can change a solution (closure, counting), not just drop it
-
-    @property
-    def text(self) -> str:
-        return _select(self.projection, self.branches)
-
-    @cached_property
-    def needs(self) -> tuple[frozenset[str], frozenset[str]]:
-        """The predicates and the rdf:type classes whose presence in a store can decide a branch."""
-        predicates: set[str] = set()
-        classes: set[str] = set()
-        for atoms in self.branches:
-            typed = _type_vars(atoms)
-            for atom in atoms:
-                predicates |= _predicates(atom)
-                var, members = _values_of(atom)
-                if var in typed:
-                    classes.update(members)
-        return frozenset(predicates), frozenset(classes)
-
-    def pruned(self, vocabulary: Vocabulary) -> str | None:
-        """The text without the branches that cannot match in a store with this `vocabulary` (None if
-        none can): a branch needs each predicate of its graph patterns, and a class of each VALUES of an
-        rdf:type object. Smaller texts are what make small stores fast: parsing and planning are most of
-        the cost there."""
-        kept = []
-        for atoms in self.branches:
-            typed = _type_vars(atoms)
-            out: list[str] = []
-            for atom in atoms:
-                if not _predicates(atom) <= vocabulary.predicates:
-                    break
-                var, members = _values_of(atom)
-                if var in typed:
-                    present = [m for m in members if m in vocabulary.classes]
-                    if not present:
-                        break
-                    atom = f"VALUES {var} {{ {' '.join(f'<{m}>' for m in present)} }}"
-                out.append(atom)
-            else:
-                kept.append(tuple(out))
-        return _select(self.projection, tuple(kept)) if kept else None
-
-
-def _select(projection: str, branches: tuple[tuple[str, ...], ...]) -> str:
-    groups = [" ".join(atoms) for atoms in branches] or ["FILTER(false)"]
-    where = groups[0] if len(groups) == 1 else " UNION ".join(f"{{ {g} }}" for g in groups)
-    return f"SELECT DISTINCT {projection} WHERE {{ {where} }}"
 
 
 @dataclass(frozen=True)
 class Vocabulary:
-    """The predicates and the rdf:type classes a store uses (of those the queries ask about)."""
+    """Predicates and rdf:type classes (IRIs): those a store uses, or those compiled patterns need."""
 
-    predicates: frozenset[str]
-    classes: frozenset[str]
+    predicates: set[str] | frozenset[str]
+    classes: set[str] | frozenset[str]
+
+    def key(self) -> str:
+        """A stable digest (for the compile cache)."""
+        text = "\n".join(sorted(self.predicates)) + "\n\n" + "\n".join(sorted(self.classes))
+        return hashlib.sha256(text.encode()).hexdigest()[:32]
 
 
-def vocabulary(store: pyoxigraph.Store, queries: Iterable[Query]) -> Vocabulary:
-    """Which of the predicates and classes `queries` need occur in `store`: one query, index lookups."""
-    predicates: set[str] = set()
-    classes: set[str] = set()
-    for query in queries:
-        p, c = query.needs
-        predicates |= p
-        classes |= c
-    if not predicates and not classes:
+def vocabulary(store: pyoxigraph.Store, asked: Vocabulary) -> Vocabulary:
+    """Which of the `asked` predicates and classes occur in `store`: one query of index lookups."""
+    if not asked.predicates and not asked.classes:
         return Vocabulary(frozenset(), frozenset())
+    predicates = " ".join(f"<{p}>" for p in sorted(asked.predicates))
+    classes = " ".join(f"<{c}>" for c in sorted(asked.classes))
+    text = (
+        f"SELECT ?p ?c WHERE {{ {{ VALUES ?p {{ {predicates} }} FILTER EXISTS {{ GRAPH ?g {{ ?s ?p ?o }} }} }} "
+        f"UNION {{ VALUES ?c {{ {classes} }} FILTER EXISTS {{ GRAPH ?g {{ ?s <{RDF.type}> ?c }} }} }} }}"
+    )
     found_p: set[str] = set()
     found_c: set[str] = set()
-    text = (
-        f"SELECT ?p ?c WHERE {{ {{ VALUES ?p {{ {' '.join(f'<{p}>' for p in sorted(predicates))} }} "
-        f"FILTER EXISTS {{ GRAPH ?g {{ ?s ?p ?o }} }} }} UNION {{ VALUES ?c {{ "
-        f"{' '.join(f'<{c}>' for c in sorted(classes))} }} FILTER EXISTS {{ GRAPH ?g {{ ?s <{RDF.type}> ?c }} }} }} }}"
-    )
     for row in store.query(text):
         if row["p"] is not None:
             found_p.add(row["p"].value)
@@ -440,46 +450,24 @@ def vocabulary(store: pyoxigraph.Store, queries: Iterable[Query]) -> Vocabulary:
 
 
 _TYPE = f"<{RDF.type}>"
-_VALUES = re.compile(r"VALUES (\?\w+) \{ ([^{}]*) \}")
 
 
 @cache
-def _triples(atom: str) -> tuple[tuple[str, str, str], ...]:
-    """The triple patterns of a flat `GRAPH ?g { ... }` atom (none for any other atom)."""
-    if not atom.startswith("GRAPH ?") or atom.count("{") != 1:
-        return ()
-    tokens = atom[atom.index("{") + 1 : atom.rindex("}")].split()
-    found, subject, predicate, position = [], "", "", 0
-    for token in tokens:
+def _predicates(triples: str) -> frozenset[str]:
+    """The constant predicates (rdf:type aside) of a block of triple patterns as the compiler writes them."""
+    found, position = set(), 0
+    for token in triples.split():
         if token == ".":
             position = 0
         elif token == ";":
             position = 1
-        elif position == 0:
-            subject, position = token, 1
         elif position == 1:
-            predicate, position = token, 2
+            if token.startswith("<") and token != _TYPE:
+                found.add(token[1:-1])
+            position = 2
         else:
-            found.append((subject, predicate, token))
-    return tuple(found)
-
-
-@cache
-def _predicates(atom: str) -> frozenset[str]:
-    return frozenset(p[1:-1] for _, p, _ in _triples(atom) if p.startswith("<") and p != _TYPE)
-
-
-def _type_vars(atoms: tuple[str, ...]) -> frozenset[str]:
-    """Variables bound to the object of an rdf:type pattern in a conjunction."""
-    return frozenset(o for a in atoms for _, p, o in _triples(a) if p == _TYPE and o.startswith("?"))
-
-
-@cache
-def _values_of(atom: str) -> tuple[str, tuple[str, ...]]:
-    match = _VALUES.fullmatch(atom)
-    if not match:
-        return "", ()
-    return match.group(1), tuple(m[1:-1] for m in match.group(2).split())
+            position = 1 if position == 0 else position
+    return frozenset(found)
 
 
 @dataclass(frozen=True)
@@ -491,24 +479,31 @@ class CriterionQueries:
 
 
 def _binds_x(atom: str) -> bool:
-    return atom.startswith(("GRAPH", "{ SELECT ?x ", "VALUES ?x ")) and re.search(r"\?x\b", atom) is not None
+    starts = ("GRAPH", "{ SELECT ?x ", "{ SELECT DISTINCT ?x ", "VALUES ?x ")
+    return atom.startswith(starts) and re.search(r"\?x\b", atom) is not None
 
 
-def compile_criterion(tbox: TBox, criterion: Criterion, candidates: tuple[str, ...]) -> CriterionQueries:
-    """The three SELECT queries for `criterion`; `candidates` are atoms binding ?x to relationships.
+def compile_criterion(
+    tbox: TBox, criterion: Criterion, candidates: tuple[str, ...], vocabulary: Vocabulary | None = None
+) -> tuple[CriterionQueries, Vocabulary]:
+    """The three SELECT queries for `criterion`, and what their patterns asked of the store's vocabulary.
 
+    `candidates` are atoms binding ?x to relationships; with `vocabulary`, the patterns that need a
+    predicate or class the store lacks are left out (on a store without treaty data, most of them).
     A conjunction that binds ?x itself leaves the candidates out (six times faster on treaty data), so its
-    solutions may name other nodes: keep only the candidates' (see `run`).
+    solutions may name other nodes: keep only the candidates' (see `evaluate`).
     """
-    compiler = Compiler(tbox)
+    compiler = Compiler(tbox, vocabulary)
 
     def select(pattern: Pattern, *, closed: bool = False) -> Query:
-        # one string of graph names per solution: a tenth of the Python work of a column per graph variable
-        projection = f"?x ({_concat(pattern.graph_vars)} AS ?used)"
-        branches = tuple(
-            atoms if any(_binds_x(a) for a in atoms) else (*candidates, *atoms) for atoms in pattern.branches
-        )
-        return Query(projection, branches, per_view=closed or any("GROUP BY" in a for b in branches for a in b))
+        # one string of graph names per solution, graph variables shared by position across branches
+        shared = _positional(pattern, "?w_")
+        projection = f"?x ({_concat(shared.graph_vars)} AS ?used)"
+        groups = [" ".join(a if any(_binds_x(x) for x in a) else (*candidates, *a)) for a in shared.branches]
+        groups = groups or [f"{' '.join(candidates)} FILTER(false)"]
+        where = groups[0] if len(groups) == 1 else " UNION ".join(f"{{ {g} }}" for g in groups)
+        text = f"SELECT DISTINCT {projection} WHERE {{ {where} }}"
+        return Query(text, per_view=closed or "GROUP BY" in text)
 
     root = tbox.superclasses(AG.Relationship)
     # the named class, when it has a definition, so subclasses (treaty criteria) and disjoint classes count
@@ -518,7 +513,7 @@ def compile_criterion(tbox: TBox, criterion: Criterion, candidates: tuple[str, .
     neg_closed = None
     if criterion.closes:
         neg_closed = select(compiler.neg(expr, "?x", closed=criterion.closes, known=root), closed=True)
-    return CriterionQueries(criterion, pos, neg, neg_closed)
+    return CriterionQueries(criterion, pos, neg, neg_closed), compiler.asked
 
 
 def candidates_pattern(tbox: TBox) -> tuple[str, ...]:
@@ -541,32 +536,41 @@ def copy_graphs(store: pyoxigraph.Store, graphs: Iterable[str]) -> pyoxigraph.St
     return copy
 
 
+Compiled = tuple[tuple[str, ...], list["CriterionQueries"], Vocabulary]  # candidates, queries, asked
+
+
 class SparqlEngine:
     """Runs the compiled queries inside the store, one set per view."""
 
     name = "sparql"
 
-    # compiled queries per definition set, for the life of the process (the set is kept: ids stay unique)
-    _cache: ClassVar[dict[int, tuple[DefinitionSet, tuple[str, ...], list[CriterionQueries]]]] = {}
+    # compiled queries per definition set and vocabulary, for the life of the process (the set is kept, so
+    # its id stays unique)
+    _cache: ClassVar[dict[tuple[int, str], tuple[DefinitionSet, Compiled]]] = {}
 
-    def _compiled(self, definitions: DefinitionSet) -> tuple[DefinitionSet, tuple[str, ...], list[CriterionQueries]]:
-        key = id(definitions)
+    def _compiled(self, definitions: DefinitionSet, present: Vocabulary | None = None) -> Compiled:
+        key = (id(definitions), present.key() if present is not None else "")
         if key not in self._cache:
 
-            def compile_all() -> tuple[tuple[str, ...], list[CriterionQueries]]:
+            def compile_all() -> Compiled:
                 tbox = analyse(definitions.graph)
                 candidates = candidates_pattern(tbox)
-                return candidates, [compile_criterion(tbox, c, candidates) for c in definitions.criteria().values()]
+                compiled, predicates, classes = [], set(), set()
+                for criterion in definitions.criteria().values():
+                    queries, asked = compile_criterion(tbox, criterion, candidates, present)
+                    compiled.append(queries)
+                    predicates |= asked.predicates
+                    classes |= asked.classes
+                return candidates, compiled, Vocabulary(frozenset(predicates), frozenset(classes))
 
             # on disk too (cache.py): compiling is most of the time a small ledger takes
-            candidates, compiled = (
-                cached(f"sparql-{definitions.key}", compile_all) if definitions.key else compile_all()
-            )
-            self._cache[key] = (definitions, candidates, compiled)
-        return self._cache[key]
+            name = f"sparql-{definitions.key}-{key[1] or 'all'}"
+            self._cache[key] = (definitions, cached(name, compile_all) if definitions.key else compile_all())
+        return self._cache[key][1]
 
-    def queries(self, definitions: DefinitionSet) -> list[CriterionQueries]:
-        return self._compiled(definitions)[2]
+    def queries(self, definitions: DefinitionSet, present: Vocabulary | None = None) -> list[CriterionQueries]:
+        """The compiled queries (with `present`, only the patterns a store with that vocabulary can match)."""
+        return self._compiled(definitions, present)[1]
 
     def evaluate(
         self,
@@ -580,8 +584,6 @@ class SparqlEngine:
         """Monotone queries run once over every view's evidence, and each solution is kept in the views
         that hold all the claim graphs it used; closure and counting queries run once per view."""
         wanted = {c.iri for c in criteria}
-        _, candidates, all_compiled = self._compiled(definitions)
-        compiled = [q for q in all_compiled if q.criterion.iri in wanted]
         claim_of = {c.assertion: c.id for v in views.values() for c in (*v.claims, *v.assumed)}
 
         # Every query runs on graphs copied into memory: pyoxigraph slows down by orders of magnitude when a
@@ -610,9 +612,9 @@ class SparqlEngine:
             entry[kind].add(ids)
 
         def collect(key: str, kind: int, query: Query) -> None:
-            text = query.pruned(present)
-            if text is None:
-                return  # no branch can match this data
+            text = query.text
+            if text.endswith("FILTER(false) }"):
+                return  # no pattern can match this data
             if query.per_view:
                 for name in views:
                     per_view_queries[name].append((key, kind, text))
@@ -635,8 +637,10 @@ class SparqlEngine:
                             add(name, r, key, kind, solution)
 
         background_graphs = frozenset(background)
+        present = vocabulary(shared, self._compiled(definitions)[2])  # what the store holds of what may be asked
+        candidates, all_compiled, _ = self._compiled(definitions, present)
+        compiled = [q for q in all_compiled if q.criterion.iri in wanted]
         relationships = relationships_in(shared, candidates)
-        present = vocabulary(shared, (q for c in compiled for q in (c.pos, c.neg, c.neg_closed) if q is not None))
         per_view_queries: dict[str, list[tuple[str, int, str]]] = defaultdict(list)
         for queries in compiled:
             key = str(queries.criterion.iri)
