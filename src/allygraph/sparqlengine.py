@@ -495,7 +495,7 @@ def compile_criterion(
     """
     compiler = Compiler(tbox, vocabulary)
 
-    def select(pattern: Pattern, *, closed: bool = False) -> Query:
+    def select(pattern: Pattern) -> Query:
         # one string of graph names per solution, graph variables shared by position across branches
         shared = _positional(pattern, "?w_")
         projection = f"?x ({_concat(shared.graph_vars)} AS ?used)"
@@ -503,7 +503,9 @@ def compile_criterion(
         groups = groups or [f"{' '.join(candidates)} FILTER(false)"]
         where = groups[0] if len(groups) == 1 else " UNION ".join(f"{{ {g} }}" for g in groups)
         text = f"SELECT DISTINCT {projection} WHERE {{ {where} }}"
-        return Query(text, per_view=closed or "GROUP BY" in text)
+        # closure works through MINUS and counting through GROUP BY: without them a smaller view only drops
+        # solutions (a closed query is then the negation itself)
+        return Query(text, per_view="MINUS" in text or "GROUP BY" in text)
 
     root = tbox.superclasses(AG.Relationship)
     # the named class, when it has a definition, so subclasses (treaty criteria) and disjoint classes count
@@ -512,7 +514,7 @@ def compile_criterion(
     neg = select(compiler.neg(expr, "?x", closed=frozenset(), known=root))
     neg_closed = None
     if criterion.closes:
-        neg_closed = select(compiler.neg(expr, "?x", closed=criterion.closes, known=root), closed=True)
+        neg_closed = select(compiler.neg(expr, "?x", closed=criterion.closes, known=root))
     return CriterionQueries(criterion, pos, neg, neg_closed), compiler.asked
 
 
@@ -605,20 +607,14 @@ class SparqlEngine:
         found: dict[tuple[str, str, str], tuple[set[frozenset[str]], ...]] = {}
         view_ids = {name: frozenset(c.id for c in (*v.claims, *v.assumed)) for name, v in views.items()}
 
-        def add(view: str, r: str, key: str, kind: int, ids: frozenset[str]) -> None:
-            entry = found.get((view, r, key))
-            if entry is None:
-                entry = found[(view, r, key)] = (set(), set(), set())
-            entry[kind].add(ids)
+        def add(targets: list[tuple[str, int]], view: str, r: str, ids: frozenset[str]) -> None:
+            for key, kind in targets:
+                entry = found.get((view, r, key))
+                if entry is None:
+                    entry = found[(view, r, key)] = (set(), set(), set())
+                entry[kind].add(ids)
 
-        def collect(key: str, kind: int, query: Query) -> None:
-            text = query.text
-            if text.endswith("FILTER(false) }"):
-                return  # no pattern can match this data
-            if query.per_view:
-                for name in views:
-                    per_view_queries[name].append((key, kind, text))
-                return
+        def collect(text: str, targets: list[tuple[str, int]]) -> None:
             for x, used in shared.query(text):
                 r = x.value
                 if r not in relationships:
@@ -634,33 +630,44 @@ class SparqlEngine:
                     solution = frozenset(ids)
                     for name, members in view_ids.items():
                         if solution <= members:
-                            add(name, r, key, kind, solution)
+                            add(targets, name, r, solution)
 
         background_graphs = frozenset(background)
         present = vocabulary(shared, self._compiled(definitions)[2])  # what the store holds of what may be asked
         candidates, all_compiled, _ = self._compiled(definitions, present)
-        compiled = [q for q in all_compiled if q.criterion.iri in wanted]
         relationships = relationships_in(shared, candidates)
-        per_view_queries: dict[str, list[tuple[str, int, str]]] = defaultdict(list)
-        for queries in compiled:
-            key = str(queries.criterion.iri)
-            collect(key, 0, queries.pos)
-            collect(key, 1, queries.neg)
-            if queries.neg_closed is not None:
-                collect(key, 2, queries.neg_closed)
-        for name, pending in per_view_queries.items():
+        # each distinct query once (closure often adds nothing to a negation: the same query), for every
+        # (criterion, kind) it answers
+        monotone: dict[str, list[tuple[str, int]]] = defaultdict(list)
+        per_view: dict[str, list[tuple[str, int]]] = defaultdict(list)
+        for queries in all_compiled:
+            if queries.criterion.iri not in wanted:
+                continue
+            for kind, query in enumerate((queries.pos, queries.neg, queries.neg_closed)):
+                if query is not None and not query.text.endswith("FILTER(false) }"):  # else nothing can match
+                    group = per_view if query.per_view else monotone
+                    group[_canonical(query.text)].append((str(queries.criterion.iri), kind))
+        for text, targets in monotone.items():
+            collect(text, targets)
+        for name in views if per_view else ():
             copy = view_store(name)
             in_copy = relationships_in(copy, candidates)
-            for key, kind, text in pending:
+            for text, targets in per_view.items():
                 for x, used in copy.query(text):
                     if x.value in in_copy:
-                        ids = frozenset(claim_of[g] for g in used.value.split() if g in claim_of)
-                        add(name, x.value, key, kind, ids)
+                        add(targets, name, x.value, frozenset(claim_of[g] for g in used.value.split() if g in claim_of))
 
         return {
             where: Finding(holds=_minimal(pos), fails=_minimal(neg), fails_closed=_minimal(closed))
             for where, (pos, neg, closed) in found.items()
         }
+
+
+def _canonical(text: str) -> str:
+    """`text` with its variables renumbered in the order they occur (?x and ?used kept): the same string
+    for queries that differ only in the names the compiler gave their variables."""
+    names: dict[str, str] = {"?x": "?x", "?used": "?used"}
+    return re.sub(r"\?\w+", lambda m: names.setdefault(m.group(0), f"?c{len(names)}"), text)
 
 
 def _minimal(sets: set[frozenset[str]]) -> tuple[frozenset[str], ...]:
