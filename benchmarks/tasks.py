@@ -25,7 +25,7 @@ from rdflib import BNode, Dataset, Graph, Literal, URIRef
 import allygraph
 from allygraph import sparqlengine
 from allygraph.definitions import DefinitionSet, load_definitions
-from allygraph.namespaces import ONTOLOGY_GRAPH, OWL
+from allygraph.namespaces import ONTOLOGY_GRAPH, OWL, RDF
 from allygraph.query import quality_checks
 from allygraph.reason import (
     DEFINITIONS_GRAPH,
@@ -276,12 +276,17 @@ class RdflibStore:
             yield s, p, o, graph.identifier
 
 
-def _copy_rdflib(store: RdflibStore, graphs: Iterable[str]) -> RdflibStore:
+def _copy_rdflib(
+    store: RdflibStore, graphs: Iterable[str], *, individuals_only: frozenset[str] = frozenset()
+) -> RdflibStore:
     copy = Dataset()
     for name in dict.fromkeys(graphs):
         target = copy.graph(URIRef(name))
-        for s, p, o in store.dataset.graph(URIRef(name)):
-            target.add((s, p, o))
+        source = store.dataset.graph(URIRef(name))
+        individuals = set(source.subjects(RDF.type, OWL.NamedIndividual)) if name in individuals_only else None
+        for s, p, o in source:
+            if individuals is None or s in individuals:
+                target.add((s, p, o))
     return RdflibStore(copy)
 
 

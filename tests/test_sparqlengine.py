@@ -205,3 +205,40 @@ def test_pruned_queries_find_exactly_what_the_full_ones_find(tmp_path: Path) -> 
             assert _solutions(store, b.text) == _solutions(store, a.text), a.text[:200]
             shorter += len(b.text) < len(a.text)
     assert shorter > 0
+
+
+def test_queries_that_differ_only_in_variable_names_have_one_text() -> None:
+    from allygraph.sparqlengine import _canonical
+
+    a = "SELECT DISTINCT ?x (STR(?g1) AS ?used) WHERE { GRAPH ?g1 { ?x <https://e.org/p?q=1> ?v2 } }"
+    b = "SELECT DISTINCT ?x (STR(?g7) AS ?used) WHERE { GRAPH ?g7 { ?x <https://e.org/p?q=1> ?v9 } }"
+    c = "SELECT DISTINCT ?x (STR(?g7) AS ?used) WHERE { GRAPH ?g7 { ?v9 <https://e.org/p?q=1> ?x } }"
+    assert _canonical(a) == _canonical(b) != _canonical(c)
+    assert "<https://e.org/p?q=1>" in _canonical(a)  # an IRI with a '?' is not a variable
+
+
+def test_the_tbox_graphs_are_copied_as_their_individuals_only() -> None:
+    import pyoxigraph
+
+    from allygraph.sparqlengine import copy_graphs
+
+    store = pyoxigraph.Store()
+    onto, claims = pyoxigraph.NamedNode("https://e.org/onto"), pyoxigraph.NamedNode("https://e.org/claim")
+    ind, cls, prop = (pyoxigraph.NamedNode(f"https://e.org/{n}") for n in ("ind", "Cls", "p"))
+    owl = "http://www.w3.org/2002/07/owl#"
+    rdf_type = pyoxigraph.NamedNode(TYPE)
+    store.extend(
+        [
+            pyoxigraph.Quad(ind, rdf_type, pyoxigraph.NamedNode(owl + "NamedIndividual"), onto),
+            pyoxigraph.Quad(ind, rdf_type, cls, onto),
+            pyoxigraph.Quad(cls, rdf_type, pyoxigraph.NamedNode(owl + "Class"), onto),
+            pyoxigraph.Quad(prop, rdf_type, pyoxigraph.NamedNode(owl + "ObjectProperty"), onto),
+            pyoxigraph.Quad(cls, rdf_type, pyoxigraph.NamedNode(owl + "Class"), claims),
+        ]
+    )
+    copy = copy_graphs(store, [onto.value, claims.value], individuals_only=frozenset({onto.value}))
+    assert {(q.subject.value, q.graph_name.value) for q in copy} == {
+        (ind.value, onto.value),  # both of the individual's types
+        (cls.value, claims.value),  # a graph outside individuals_only is copied whole
+    }
+    assert len(copy) == 3
