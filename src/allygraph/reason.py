@@ -28,6 +28,7 @@ import re
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
+from itertools import islice
 from typing import Any, Protocol
 
 import pyoxigraph
@@ -505,11 +506,14 @@ def _slug(view: str) -> str:
     return view.replace(":", "/")
 
 
-def results_quads(result: Result) -> list[pyoxigraph.Quad]:
-    """Every classification as RDF (agr: vocabulary), one named graph per definition and view."""
+def results_quads(result: Result) -> Iterator[pyoxigraph.Quad]:
+    """Every classification as RDF (agr: vocabulary), one named graph per definition and view.
+
+    The quads are generated one classification at a time (see :func:`write_results` to store them in
+    bounded memory); terms that recur (graphs, criteria, statuses, claims) are made once.
+    """
     from pyoxigraph import Literal, NamedNode, Quad
 
-    quads: list[pyoxigraph.Quad] = []
     agr = {
         name: NamedNode(AGR + name)
         for name in (
@@ -531,47 +535,110 @@ def results_quads(result: Result) -> list[pyoxigraph.Quad]:
         )
     }
     rdf_type = NamedNode(RDF_TYPE)
+    a_classification, a_check = agr["Classification"], agr["CriterionCheck"]
+    p_check, p_criterion, p_status = agr["check"], agr["criterion"], agr["status"]
+    p_relationship, p_definition, p_view, p_outcome = (
+        agr["relationship"],
+        agr["definition"],
+        agr["view"],
+        agr["outcome"],
+    )
+    p_definition_name, p_engine, p_also = agr["definitionName"], agr["engine"], agr["alsoClassifiedAs"]
+    evidence = (agr["supportedBy"], agr["contradictedBy"], agr["overriddenBy"])
+    statuses = {status: NamedNode(AGR + iri) for status, iri in _STATUS_IRI.items()}
+    outcomes = {name: NamedNode(AGR + iri) for name, iri in _OUTCOME_IRI.items()}
+    id_prefix = str(ID)
+    claim_prefix = f"{ID}claim/"
+    claims: dict[str, NamedNode] = {}
+    iris: dict[str, NamedNode] = {}  # criteria and definitions
+    literals: dict[str, Literal] = {}
+    graphs: dict[tuple[str, str], tuple[NamedNode, str]] = {}
 
-    def claim(claim_id: str) -> NamedNode:
-        return NamedNode(f"{ID}claim/{claim_id}")
+    def iri(value: str) -> NamedNode:
+        node = iris.get(value)
+        if node is None:
+            node = iris[value] = NamedNode(value)
+        return node
 
-    def checks(node: NamedNode, items: tuple[CriterionCheck, ...], g: NamedNode) -> None:
+    def literal(value: str) -> Literal:
+        node = literals.get(value)
+        if node is None:
+            node = literals[value] = Literal(value)
+        return node
+
+    def checks(node: NamedNode, items: tuple[CriterionCheck, ...], g: NamedNode) -> Iterator[Quad]:
+        base = node.value
         for item in items:
-            check_node = NamedNode(f"{node.value}/{item.criterion.name}")
-            quads.append(Quad(node, agr["check"], check_node, g))
-            quads.append(Quad(check_node, rdf_type, agr["CriterionCheck"], g))
-            quads.append(Quad(check_node, agr["criterion"], NamedNode(str(item.criterion.iri)), g))
-            quads.append(Quad(check_node, agr["status"], NamedNode(AGR + _STATUS_IRI[item.status]), g))
-            for prop, ids in (
-                ("supportedBy", item.supporting),
-                ("contradictedBy", item.contradicting),
-                ("overriddenBy", item.overridden),
-            ):
-                quads.extend(Quad(check_node, agr[prop], claim(i), g) for i in ids)
+            criterion = item.criterion
+            check_node = NamedNode(f"{base}/{criterion.name}")
+            yield Quad(node, p_check, check_node, g)
+            yield Quad(check_node, rdf_type, a_check, g)
+            yield Quad(check_node, p_criterion, iri(str(criterion.iri)), g)
+            yield Quad(check_node, p_status, statuses[item.status], g)
+            for prop, ids in zip(evidence, (item.supporting, item.contradicting, item.overridden), strict=True):
+                for claim_id in ids:
+                    claim = claims.get(claim_id)
+                    if claim is None:
+                        claim = claims[claim_id] = NamedNode(claim_prefix + claim_id)
+                    yield Quad(check_node, prop, claim, g)
 
     def classification(
-        node: NamedNode, relationship: str, cls: URIRef, view: str, result_outcome: str, g: NamedNode
-    ) -> None:
-        quads.append(Quad(node, rdf_type, agr["Classification"], g))
-        quads.append(Quad(node, agr["relationship"], NamedNode(relationship), g))
-        quads.append(Quad(node, agr["definition"], NamedNode(str(cls)), g))
-        quads.append(Quad(node, agr["view"], Literal(view), g))
-        quads.append(Quad(node, agr["outcome"], NamedNode(AGR + _OUTCOME_IRI[result_outcome]), g))
+        node: NamedNode, relationship: NamedNode, cls: URIRef, view: Literal, result_outcome: str, g: NamedNode
+    ) -> Iterator[Quad]:
+        yield Quad(node, rdf_type, a_classification, g)
+        yield Quad(node, p_relationship, relationship, g)
+        yield Quad(node, p_definition, iri(str(cls)), g)
+        yield Quad(node, p_view, view, g)
+        yield Quad(node, p_outcome, outcomes[result_outcome], g)
 
+    relationship_iri, relationship, key = "", NamedNode(id_prefix), ""
     for c in result.classifications:
-        g = NamedNode(results_graph_iri(c.definition.name, c.view))
-        key = c.relationship.removeprefix(str(ID)) if c.relationship.startswith(str(ID)) else _slug(c.relationship)
-        node = NamedNode(f"{ID}result/{c.definition.name}/{_slug(c.view)}/{key}")
-        classification(node, c.relationship, c.definition.iri, c.view, c.outcome, g)
-        quads.append(Quad(node, agr["definitionName"], Literal(c.definition.name), g))
-        quads.append(Quad(node, agr["engine"], Literal(c.engine), g))
-        checks(node, c.checks, g)
+        name = c.definition.name
+        graph = graphs.get((name, c.view))
+        if graph is None:
+            graph = graphs[(name, c.view)] = (
+                NamedNode(results_graph_iri(name, c.view)),
+                f"{ID}result/{name}/{_slug(c.view)}/",
+            )
+        g, prefix = graph
+        if c.relationship != relationship_iri:  # classifications come relationship by relationship
+            relationship_iri, relationship = c.relationship, NamedNode(c.relationship)
+            key = (
+                relationship_iri.removeprefix(id_prefix)
+                if relationship_iri.startswith(id_prefix)
+                else _slug(relationship_iri)
+            )
+        node = NamedNode(prefix + key)
+        view = literal(c.view)
+        yield from classification(node, relationship, c.definition.iri, view, c.outcome, g)
+        yield Quad(node, p_definition_name, literal(name), g)
+        yield Quad(node, p_engine, literal(c.engine), g)
+        yield from checks(node, c.checks, g)
         for also in c.also:
             also_node = NamedNode(f"{node.value}/also/{_local(also.classifier.iri)}")
-            quads.append(Quad(node, agr["alsoClassifiedAs"], also_node, g))
-            classification(also_node, c.relationship, also.classifier.iri, c.view, also.outcome, g)
-            checks(also_node, also.checks, g)
-    return quads
+            yield Quad(node, p_also, also_node, g)
+            yield from classification(also_node, relationship, also.classifier.iri, view, also.outcome, g)
+            yield from checks(also_node, also.checks, g)
+
+
+RESULTS_CHUNK = 500_000
+
+
+def write_results(store: pyoxigraph.Store, result: Result, *, chunk: int = RESULTS_CHUNK) -> int:
+    """Add :func:`results_quads` to `store` with its bulk loader, `chunk` quads at a time (memory stays
+    bounded by the chunk, not the whole result); the number of quads written.
+
+    The bulk loader is not transactional: use it for a store nobody reads yet (a new build generation)
+    or one that may be thrown away if writing fails.
+    """
+    if chunk < 1:
+        raise ValueError(f"chunk must be at least 1, not {chunk}")
+    quads = results_quads(result)
+    written = 0
+    while batch := list(islice(quads, chunk)):
+        store.bulk_extend(batch)
+        written += len(batch)
+    return written
 
 
 RDF_TYPE = "http://www.w3.org/1999/02/22-rdf-syntax-ns#type"
