@@ -16,6 +16,7 @@ from allygraph.reason import (
     classify,
     entity_graphs,
     outcome,
+    read_relationships,
     results_graph_iri,
     results_quads,
     write_results,
@@ -124,3 +125,12 @@ def test_entity_graphs_are_the_ledgers_and_each_imported_datasets() -> None:
         f"{GRAPH}imports/empty/entities",
         f"{GRAPH}imports/zeta/entities",
     ]
+
+
+def test_relationships_read_with_given_graphs_match_those_found(ledger_nquads: bytes) -> None:
+    store = _memory(ledger_nquads)
+    found = read_relationships(store)
+    assert found
+    assert list(found) == sorted(found)
+    assert read_relationships(store, entity_graphs(store)) == found
+    assert read_relationships(store, []) == {}

@@ -89,12 +89,11 @@ def _local(iri: str) -> str:
 
 def read_claims(store: pyoxigraph.Store) -> list[ClaimInfo]:
     """Every claim in the store (and assumed claims in a scenario copy), with what views need."""
+    # one row per claim and document, grouped here (cheaper than GROUP BY with GROUP_CONCAT in the store)
     query = f"""
-        SELECT ?claim ?id ?assertion ?modality ?kind ?work ?author ?assumed
-               (GROUP_CONCAT(DISTINCT ?docid; separator=' ') AS ?docs) WHERE {{
+        SELECT ?claim ?id ?assertion ?modality ?kind ?work ?author ?assumption ?docid WHERE {{
           GRAPH ?head {{ ?claim <{NP.hasAssertion}> ?assertion
                         OPTIONAL {{ ?claim a ?assumption FILTER(?assumption = <{AG.Assumption}>) }} }}
-          BIND (BOUND(?assumption) AS ?assumed)
           GRAPH ?pubinfo {{ ?claim <{AG.claimId}> ?id }}
           GRAPH ?prov {{
             ?assertion <{AG.modality}> ?modality ; <{AG.attributionKind}> ?kind ; <{AG.fromWork}> ?work .
@@ -102,22 +101,39 @@ def read_claims(store: pyoxigraph.Store) -> list[ClaimInfo]:
           OPTIONAL {{ GRAPH ?wg {{ ?work <{DCTERMS.creator}> ?author }} }}
           OPTIONAL {{ GRAPH ?qg {{ ?assertion <{PROV.wasQuotedFrom}> ?doc }}
                      GRAPH ?dg {{ ?doc <{DCTERMS.identifier}> ?docid }} }}
-        }} GROUP BY ?claim ?id ?assertion ?modality ?kind ?work ?author ?assumed ORDER BY ?id"""
-    claims = []
-    for row in store.query(query):
-        claims.append(
-            ClaimInfo(
-                id=row["id"].value,
-                iri=row["claim"].value,
-                assertion=row["assertion"].value,
-                modality=_local(row["modality"].value),
-                attribution=_local(row["kind"].value),
-                work=_local(row["work"].value),
-                author=_local(row["author"].value) if row["author"] else "",
-                documents=frozenset(row["docs"].value.split()) if row["docs"] else frozenset(),
-                assumed=row["assumed"] is not None and row["assumed"].value == "true",
-            )
+        }}"""
+    groups: dict[tuple[Any, ...], set[str]] = {}
+    for claim, claim_id, assertion, modality, kind, work, author, assumption, docid in store.query(query):
+        key = (claim_id.value, claim, assertion, modality, kind, work, author, assumption is not None)
+        docs = groups.get(key)
+        if docs is None:
+            docs = groups[key] = set()
+        if docid is not None:
+            docs.add(docid.value)
+    local: dict[str, str] = {}
+
+    def short(term: Any) -> str:
+        iri = term.value
+        value = local.get(iri)
+        if value is None:
+            value = local[iri] = _local(iri)
+        return value
+
+    claims = [
+        ClaimInfo(
+            id=claim_id,
+            iri=claim.value,
+            assertion=assertion.value,
+            modality=short(modality),
+            attribution=short(kind),
+            work=short(work),
+            author=short(author) if author is not None else "",
+            documents=frozenset(docs),
+            assumed=assumed,
         )
+        for (claim_id, claim, assertion, modality, kind, work, author, assumed), docs in groups.items()
+    ]
+    claims.sort(key=lambda c: c.id)  # stable: the order the store gave within one id
     return claims
 
 
@@ -308,11 +324,13 @@ class Relationship:
 
 def entity_graphs(store: pyoxigraph.Store) -> list[str]:
     """The ledger's entities graph and those of imported datasets (`graph/imports/<name>/entities`)."""
-    imported = sorted(
-        g.value
-        for g in store.named_graphs()
-        if isinstance(g, pyoxigraph.NamedNode) and g.value.startswith(IMPORTS) and g.value.endswith("/entities")
-    )
+    # the names are matched by the store (one query), not by listing every named graph here
+    query = f"""
+        SELECT DISTINCT ?g WHERE {{
+          GRAPH ?g {{ }}
+          FILTER (isIRI(?g) && STRSTARTS(STR(?g), "{IMPORTS}") && STRENDS(STR(?g), "/entities"))
+        }}"""
+    imported = sorted(row[0].value for row in store.query(query))
     return [str(ENTITIES_GRAPH), *imported]
 
 
@@ -320,10 +338,12 @@ def _graph_values(var: str, graphs: list[str]) -> str:
     return f"VALUES {var} {{ {' '.join(f'<{g}>' for g in graphs)} }}"
 
 
-def read_relationships(store: pyoxigraph.Store) -> dict[str, Relationship]:
-    entities = _graph_values("?eg", entity_graphs(store))
+def read_relationships(store: pyoxigraph.Store, graphs: list[str] | None = None) -> dict[str, Relationship]:
+    """Every relationship (in IRI order) of the entities graphs (`graphs`, else :func:`entity_graphs`)."""
+    entities = _graph_values("?eg", graphs if graphs is not None else entity_graphs(store))
+    # one row per relationship, participant and agreement, grouped here (cheaper than GROUP BY in the store)
     query = f"""
-        SELECT ?r ?label (GROUP_CONCAT(DISTINCT ?plabel; separator='\\u001f') AS ?ps) (SAMPLE(?atop) AS ?atopId)
+        SELECT ?r ?label ?plabel ?atop
         WHERE {{
           {entities}
           GRAPH ?eg {{ ?r a ?type . ?r <{RDFS.label}> ?label .
@@ -331,12 +351,21 @@ def read_relationships(store: pyoxigraph.Store) -> dict[str, Relationship]:
           FILTER (?type IN (<{AG.Relationship}>, <{AG.Partnership}>, <{AG.TreatyRelationship}>))
           OPTIONAL {{ GRAPH ?cg {{ ?r <{AG.constitutedBy}> ?agreement }}
                      GRAPH ?ag {{ ?agreement <{AG.atopId}> ?atop }} }}
-        }} GROUP BY ?r ?label ORDER BY ?r"""
+        }}"""
+    groups: dict[tuple[str, str], tuple[set[str], list[str]]] = {}
+    for r, label, plabel, atop in store.query(query):
+        key = (r.value, label.value)
+        group = groups.get(key)
+        if group is None:
+            group = groups[key] = (set(), [])
+        if plabel is not None:
+            group[0].add(plabel.value)
+        if atop is not None and not group[1]:
+            group[1].append(atop.value)
     found = {}
-    for row in store.query(query):
-        participants = tuple(sorted(row["ps"].value.split("\x1f"))) if row["ps"] and row["ps"].value else ()
-        atop = row["atopId"].value if row["atopId"] is not None else ""
-        found[row["r"].value] = Relationship(row["r"].value, row["label"].value, participants, atop)
+    for (iri, label), (labels, atop) in sorted(groups.items(), key=lambda item: item[0][0]):
+        participants = tuple(sorted(labels)) if labels and labels != {""} else ()
+        found[iri] = Relationship(iri, label, participants, atop[0] if atop else "")
     return found
 
 
