@@ -202,7 +202,7 @@ class Engine(Protocol):
     ) -> Findings: ...
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class CriterionCheck:
     criterion: Criterion
     status: str
@@ -271,14 +271,14 @@ def outcome(combination: str, statuses: list[str]) -> str:
     return "does-not-meet" if all(s == "fails" for s in statuses) else "undetermined"
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class ClassifierResult:
     classifier: Classifier
     outcome: str
     checks: tuple[CriterionCheck, ...]
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Classification:
     relationship: str
     label: str
@@ -438,44 +438,99 @@ def classify(
     else:
         selected = select_views(available, views)
     runner = _engine(engine)
-    background = [str(ONTOLOGY_GRAPH), str(DEFINITIONS_GRAPH), *entity_graphs(store)]
+    graphs = entity_graphs(store)  # the engine writes nothing: the same graphs for the relationships below
+    background = [str(ONTOLOGY_GRAPH), str(DEFINITIONS_GRAPH), *graphs]
     if assumed:
         background.append(str(SCENARIO_GRAPH))
     criteria = list({c.iri: c for d in chosen for k in (d, *d.also) for c in k.criteria}.values())
     progress(f"{runner.name} engine: {len(criteria)} criteria in {len(selected)} view(s)")
     findings = runner.evaluate(store, definitions, criteria, selected, background, progress)
-    relationships = read_relationships(store)
+    relationships = read_relationships(store, graphs)
     result = Result(views=selected, engine=runner.name)
     assumed_ids = frozenset(c.id for c in assumed)
-    for view in selected.values():
-        in_view = set(relationships) if view.name in ("all", "scenario") else mentioned(store, view, relationships)
-        for r_iri in sorted(in_view):
+    _classify_all(result, chosen, criteria, findings, relationships, assumed_ids, store)
+    return result
+
+
+def _classify_all(
+    result: Result,
+    chosen: list[Definition],
+    criteria: list[Criterion],
+    findings: Findings,
+    relationships: dict[str, Relationship],
+    assumed_ids: frozenset[str],
+    store: pyoxigraph.Store,
+) -> None:
+    """Append to `result` every relationship's classification under each of `chosen` in each of its views.
+
+    Most criteria have no finding for most relationships: their check (no evidence) is one shared object,
+    and a relationship with no finding at all shares its checks, outcomes and other classes' results too.
+    """
+    index = {c.iri: i for i, c in enumerate(criteria)}
+    keys = [str(c.iri) for c in criteria]
+    empty = [check(c, Finding(), assumed_ids) for c in criteria]
+    plans = [
+        (
+            definition,
+            [index[c.iri] for c in definition.criteria],
+            [(a, [index[c.iri] for c in a.criteria]) for a in definition.also],
+        )
+        for definition in chosen
+    ]
+    outcomes: dict[tuple[str, tuple[str, ...]], str] = {}
+
+    def combine(combination: str, checks: tuple[CriterionCheck, ...]) -> str:
+        statuses = tuple(c.status for c in checks)
+        key = (combination, statuses)
+        value = outcomes.get(key)
+        if value is None:
+            value = outcomes[key] = outcome(combination, list(statuses))
+        return value
+
+    def classified(
+        checked: list[CriterionCheck],
+    ) -> list[tuple[Definition, str, tuple[CriterionCheck, ...], tuple[ClassifierResult, ...]]]:
+        rows = []
+        for definition, picks, also_picks in plans:
+            checks = tuple([checked[i] for i in picks])
+            also = tuple(
+                [
+                    ClassifierResult(a, combine(a.combination, ks), ks)
+                    for a, ps in also_picks
+                    for ks in [tuple([checked[i] for i in ps])]
+                ]
+            )
+            rows.append((definition, combine(definition.combination, checks), checks, also))
+        return rows
+
+    unfound = classified(empty)  # a relationship without any finding: the same checks and outcomes
+    by_pair: dict[tuple[str, str], dict[str, Finding]] = defaultdict(dict)
+    for (view_name, r_iri, criterion), finding in findings.items():
+        by_pair[(view_name, r_iri)][criterion] = finding
+    engine = result.engine
+    append = result.classifications.append
+    for view in result.views.values():
+        name = view.name
+        in_view = relationships if name in ("all", "scenario") else mentioned(store, view, relationships)
+        for r_iri in sorted(in_view):  # relationships come in IRI order already: a linear sort
             relationship = relationships[r_iri]
-            checked = {  # each criterion once, however many definitions share it
-                c.iri: check(c, findings.get((view.name, r_iri, str(c.iri)), Finding()), assumed_ids) for c in criteria
-            }
-            for definition in chosen:
-                checks = tuple(checked[c.iri] for c in definition.criteria)
-                also = tuple(
-                    ClassifierResult(a, outcome(a.combination, [k.status for k in ks]), ks)
-                    for a in definition.also
-                    for ks in [tuple(checked[c.iri] for c in a.criteria)]
+            found = by_pair.get((name, r_iri))
+            if found is None:
+                rows = unfound
+            else:
+                rows = classified(
+                    [
+                        empty[i] if (f := found.get(key)) is None else check(c, f, assumed_ids)
+                        for i, (c, key) in enumerate(zip(criteria, keys, strict=True))
+                    ]
                 )
-                result.classifications.append(
+            label, participants, atop_id = relationship.label, relationship.participants, relationship.atop_id
+            for definition, result_outcome, checks, also in rows:
+                append(
                     Classification(
-                        relationship=r_iri,
-                        label=relationship.label,
-                        participants=relationship.participants,
-                        definition=definition,
-                        view=view.name,
-                        outcome=outcome(definition.combination, [c.status for c in checks]),
-                        checks=checks,
-                        also=also,
-                        engine=runner.name,
-                        atop_id=relationship.atop_id,
+                        r_iri, label, participants, definition, name, result_outcome, checks, also, engine, atop_id
                     )
                 )
-    return result
 
 
 def _engine(name: str) -> Engine:
