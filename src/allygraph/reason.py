@@ -26,7 +26,7 @@ from __future__ import annotations
 
 import re
 from collections import defaultdict
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from itertools import islice
 from typing import Any, Protocol
@@ -222,12 +222,24 @@ class CriterionCheck:
         }
 
 
-def _claims(sets: Iterable[frozenset[str]]) -> tuple[str, ...]:
+def _claims(sets: Sequence[frozenset[str]]) -> tuple[str, ...]:
+    if len(sets) == 1:  # the usual case: one derivation
+        return tuple(sorted(sets[0]))
     return tuple(sorted(set().union(*sets))) if sets else ()
 
 
 def check(criterion: Criterion, finding: Finding, assumed: frozenset[str] = frozenset()) -> CriterionCheck:
     """The status of one criterion from an engine's finding (see the module docstring)."""
+    if not assumed:  # nothing can be overridden: the same steps as below, without copies
+        if finding.holds:
+            if finding.fails:
+                return CriterionCheck(criterion, "contested", _claims(finding.holds), _claims(finding.fails))
+            return CriterionCheck(criterion, "holds", _claims(finding.holds), ())
+        if finding.fails:
+            return CriterionCheck(criterion, "fails", (), _claims(finding.fails))
+        if finding.fails_closed:
+            return CriterionCheck(criterion, "fails", (), _claims(finding.fails_closed))
+        return CriterionCheck(criterion, "no-evidence", (), ())
     holds, fails = list(finding.holds), list(finding.fails)
     overridden: tuple[str, ...] = ()
     if assumed:
@@ -480,7 +492,7 @@ def _classify_all(
     outcomes: dict[tuple[str, tuple[str, ...]], str] = {}
 
     def combine(combination: str, checks: tuple[CriterionCheck, ...]) -> str:
-        statuses = tuple(c.status for c in checks)
+        statuses = tuple([c.status for c in checks])
         key = (combination, statuses)
         value = outcomes.get(key)
         if value is None:
