@@ -645,7 +645,7 @@ def results_quads(result: Result) -> Iterator[pyoxigraph.Quad]:
     outcomes = {name: NamedNode(AGR + iri) for name, iri in _OUTCOME_IRI.items()}
     id_prefix = str(ID)
     claim_prefix = f"{ID}claim/"
-    claims: dict[str, NamedNode] = {}
+    claims: dict[str, NamedNode] = {}  # of the current relationship (its definitions share claims)
     iris: dict[str, NamedNode] = {}  # criteria and definitions
     literals: dict[str, Literal] = {}
     graphs: dict[tuple[str, str], tuple[NamedNode, str]] = {}
@@ -699,6 +699,7 @@ def results_quads(result: Result) -> Iterator[pyoxigraph.Quad]:
         g, prefix = graph
         if c.relationship != relationship_iri:  # classifications come relationship by relationship
             relationship_iri, relationship = c.relationship, NamedNode(c.relationship)
+            claims.clear()
             key = (
                 relationship_iri.removeprefix(id_prefix)
                 if relationship_iri.startswith(id_prefix)
