@@ -35,7 +35,7 @@ from allygraph.reason import (
     outcome,
     read_claims,
     read_relationships,
-    results_quads,
+    write_results,
 )
 
 QUERIES = Path(__file__).resolve().parent.parent / "queries"
@@ -88,7 +88,7 @@ def ours_classify(data: Path, work: Path, *, all_views_too: bool = False) -> Non
     result, seconds = timed(lambda: allygraph.classify(store, views=["all"], engine="sparql"))
     count = write_outcomes(work, "ours-classify", outcomes_of(result))
     emit(stage="classify", seconds=seconds, classifications=count)
-    _, seconds = timed(lambda: store.bulk_extend(results_quads(result)))  # as build writes them
+    _, seconds = timed(lambda: write_results(store, result))  # as build writes them
     store.flush()
     emit(stage="store results", seconds=seconds)
     if all_views_too:

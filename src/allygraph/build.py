@@ -18,7 +18,7 @@ from .ledger import Ledger, load_ledger
 from .namespaces import ONTOLOGY_GRAPH, PREFIXES
 from .query import quality_checks
 from .rdf import compile_ledger
-from .reason import OUTCOMES, classify, definitions_nquads, results_quads
+from .reason import OUTCOMES, classify, definitions_nquads, write_results
 from .validate import Report, validate, validate_nquads
 
 Progress = Callable[[str], None]
@@ -138,7 +138,7 @@ def _load(store: pyoxigraph.Store, nquads: bytes, definitions: DefinitionSet) ->
 
 def _reason(store: pyoxigraph.Store, definitions: DefinitionSet, progress: Progress) -> None:
     result = classify(store, definitions=definitions, engine="sparql", progress=progress)
-    store.bulk_extend(results_quads(result))  # a new generation: no transaction needed
+    write_results(store, result)  # in chunks; a new generation: no transaction needed
     counts: dict[str, int] = {}
     for c in result.classifications:
         counts[c.outcome] = counts.get(c.outcome, 0) + 1

@@ -26,8 +26,9 @@ from __future__ import annotations
 
 import re
 from collections import defaultdict
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
+from itertools import islice
 from typing import Any, Protocol
 
 import pyoxigraph
@@ -88,12 +89,11 @@ def _local(iri: str) -> str:
 
 def read_claims(store: pyoxigraph.Store) -> list[ClaimInfo]:
     """Every claim in the store (and assumed claims in a scenario copy), with what views need."""
+    # one row per claim and document, grouped here (cheaper than GROUP BY with GROUP_CONCAT in the store)
     query = f"""
-        SELECT ?claim ?id ?assertion ?modality ?kind ?work ?author ?assumed
-               (GROUP_CONCAT(DISTINCT ?docid; separator=' ') AS ?docs) WHERE {{
+        SELECT ?claim ?id ?assertion ?modality ?kind ?work ?author ?assumption ?docid WHERE {{
           GRAPH ?head {{ ?claim <{NP.hasAssertion}> ?assertion
                         OPTIONAL {{ ?claim a ?assumption FILTER(?assumption = <{AG.Assumption}>) }} }}
-          BIND (BOUND(?assumption) AS ?assumed)
           GRAPH ?pubinfo {{ ?claim <{AG.claimId}> ?id }}
           GRAPH ?prov {{
             ?assertion <{AG.modality}> ?modality ; <{AG.attributionKind}> ?kind ; <{AG.fromWork}> ?work .
@@ -101,22 +101,39 @@ def read_claims(store: pyoxigraph.Store) -> list[ClaimInfo]:
           OPTIONAL {{ GRAPH ?wg {{ ?work <{DCTERMS.creator}> ?author }} }}
           OPTIONAL {{ GRAPH ?qg {{ ?assertion <{PROV.wasQuotedFrom}> ?doc }}
                      GRAPH ?dg {{ ?doc <{DCTERMS.identifier}> ?docid }} }}
-        }} GROUP BY ?claim ?id ?assertion ?modality ?kind ?work ?author ?assumed ORDER BY ?id"""
-    claims = []
-    for row in store.query(query):
-        claims.append(
-            ClaimInfo(
-                id=row["id"].value,
-                iri=row["claim"].value,
-                assertion=row["assertion"].value,
-                modality=_local(row["modality"].value),
-                attribution=_local(row["kind"].value),
-                work=_local(row["work"].value),
-                author=_local(row["author"].value) if row["author"] else "",
-                documents=frozenset(row["docs"].value.split()) if row["docs"] else frozenset(),
-                assumed=row["assumed"] is not None and row["assumed"].value == "true",
-            )
+        }}"""
+    groups: dict[tuple[Any, ...], set[str]] = {}
+    for claim, claim_id, assertion, modality, kind, work, author, assumption, docid in store.query(query):
+        key = (claim_id.value, claim, assertion, modality, kind, work, author, assumption is not None)
+        docs = groups.get(key)
+        if docs is None:
+            docs = groups[key] = set()
+        if docid is not None:
+            docs.add(docid.value)
+    local: dict[str, str] = {}
+
+    def short(term: Any) -> str:
+        iri = term.value
+        value = local.get(iri)
+        if value is None:
+            value = local[iri] = _local(iri)
+        return value
+
+    claims = [
+        ClaimInfo(
+            id=claim_id,
+            iri=claim.value,
+            assertion=assertion.value,
+            modality=short(modality),
+            attribution=short(kind),
+            work=short(work),
+            author=short(author) if author is not None else "",
+            documents=frozenset(docs),
+            assumed=assumed,
         )
+        for (claim_id, claim, assertion, modality, kind, work, author, assumed), docs in groups.items()
+    ]
+    claims.sort(key=lambda c: c.id)  # stable: the order the store gave within one id
     return claims
 
 
@@ -185,7 +202,7 @@ class Engine(Protocol):
     ) -> Findings: ...
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class CriterionCheck:
     criterion: Criterion
     status: str
@@ -205,12 +222,24 @@ class CriterionCheck:
         }
 
 
-def _claims(sets: Iterable[frozenset[str]]) -> tuple[str, ...]:
+def _claims(sets: Sequence[frozenset[str]]) -> tuple[str, ...]:
+    if len(sets) == 1:  # the usual case: one derivation
+        return tuple(sorted(sets[0]))
     return tuple(sorted(set().union(*sets))) if sets else ()
 
 
 def check(criterion: Criterion, finding: Finding, assumed: frozenset[str] = frozenset()) -> CriterionCheck:
     """The status of one criterion from an engine's finding (see the module docstring)."""
+    if not assumed:  # nothing can be overridden: the same steps as below, without copies
+        if finding.holds:
+            if finding.fails:
+                return CriterionCheck(criterion, "contested", _claims(finding.holds), _claims(finding.fails))
+            return CriterionCheck(criterion, "holds", _claims(finding.holds), ())
+        if finding.fails:
+            return CriterionCheck(criterion, "fails", (), _claims(finding.fails))
+        if finding.fails_closed:
+            return CriterionCheck(criterion, "fails", (), _claims(finding.fails_closed))
+        return CriterionCheck(criterion, "no-evidence", (), ())
     holds, fails = list(finding.holds), list(finding.fails)
     overridden: tuple[str, ...] = ()
     if assumed:
@@ -254,14 +283,14 @@ def outcome(combination: str, statuses: list[str]) -> str:
     return "does-not-meet" if all(s == "fails" for s in statuses) else "undetermined"
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class ClassifierResult:
     classifier: Classifier
     outcome: str
     checks: tuple[CriterionCheck, ...]
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Classification:
     relationship: str
     label: str
@@ -307,11 +336,13 @@ class Relationship:
 
 def entity_graphs(store: pyoxigraph.Store) -> list[str]:
     """The ledger's entities graph and those of imported datasets (`graph/imports/<name>/entities`)."""
-    imported = sorted(
-        g.value
-        for g in store.named_graphs()
-        if isinstance(g, pyoxigraph.NamedNode) and g.value.startswith(IMPORTS) and g.value.endswith("/entities")
-    )
+    # the names are matched by the store (one query), not by listing every named graph here
+    query = f"""
+        SELECT DISTINCT ?g WHERE {{
+          GRAPH ?g {{ }}
+          FILTER (isIRI(?g) && STRSTARTS(STR(?g), "{IMPORTS}") && STRENDS(STR(?g), "/entities"))
+        }}"""
+    imported = sorted(row[0].value for row in store.query(query))
     return [str(ENTITIES_GRAPH), *imported]
 
 
@@ -319,10 +350,12 @@ def _graph_values(var: str, graphs: list[str]) -> str:
     return f"VALUES {var} {{ {' '.join(f'<{g}>' for g in graphs)} }}"
 
 
-def read_relationships(store: pyoxigraph.Store) -> dict[str, Relationship]:
-    entities = _graph_values("?eg", entity_graphs(store))
+def read_relationships(store: pyoxigraph.Store, graphs: list[str] | None = None) -> dict[str, Relationship]:
+    """Every relationship (in IRI order) of the entities graphs (`graphs`, else :func:`entity_graphs`)."""
+    entities = _graph_values("?eg", graphs if graphs is not None else entity_graphs(store))
+    # one row per relationship, participant and agreement, grouped here (cheaper than GROUP BY in the store)
     query = f"""
-        SELECT ?r ?label (GROUP_CONCAT(DISTINCT ?plabel; separator='\\u001f') AS ?ps) (SAMPLE(?atop) AS ?atopId)
+        SELECT ?r ?label ?plabel ?atop
         WHERE {{
           {entities}
           GRAPH ?eg {{ ?r a ?type . ?r <{RDFS.label}> ?label .
@@ -330,12 +363,21 @@ def read_relationships(store: pyoxigraph.Store) -> dict[str, Relationship]:
           FILTER (?type IN (<{AG.Relationship}>, <{AG.Partnership}>, <{AG.TreatyRelationship}>))
           OPTIONAL {{ GRAPH ?cg {{ ?r <{AG.constitutedBy}> ?agreement }}
                      GRAPH ?ag {{ ?agreement <{AG.atopId}> ?atop }} }}
-        }} GROUP BY ?r ?label ORDER BY ?r"""
+        }}"""
+    groups: dict[tuple[str, str], tuple[set[str], list[str]]] = {}
+    for r, label, plabel, atop in store.query(query):
+        key = (r.value, label.value)
+        group = groups.get(key)
+        if group is None:
+            group = groups[key] = (set(), [])
+        if plabel is not None:
+            group[0].add(plabel.value)
+        if atop is not None and not group[1]:
+            group[1].append(atop.value)
     found = {}
-    for row in store.query(query):
-        participants = tuple(sorted(row["ps"].value.split("\x1f"))) if row["ps"] and row["ps"].value else ()
-        atop = row["atopId"].value if row["atopId"] is not None else ""
-        found[row["r"].value] = Relationship(row["r"].value, row["label"].value, participants, atop)
+    for (iri, label), (labels, atop) in sorted(groups.items(), key=lambda item: item[0][0]):
+        participants = tuple(sorted(labels)) if labels and labels != {""} else ()
+        found[iri] = Relationship(iri, label, participants, atop[0] if atop else "")
     return found
 
 
@@ -408,44 +450,99 @@ def classify(
     else:
         selected = select_views(available, views)
     runner = _engine(engine)
-    background = [str(ONTOLOGY_GRAPH), str(DEFINITIONS_GRAPH), *entity_graphs(store)]
+    graphs = entity_graphs(store)  # the engine writes nothing: the same graphs for the relationships below
+    background = [str(ONTOLOGY_GRAPH), str(DEFINITIONS_GRAPH), *graphs]
     if assumed:
         background.append(str(SCENARIO_GRAPH))
     criteria = list({c.iri: c for d in chosen for k in (d, *d.also) for c in k.criteria}.values())
     progress(f"{runner.name} engine: {len(criteria)} criteria in {len(selected)} view(s)")
     findings = runner.evaluate(store, definitions, criteria, selected, background, progress)
-    relationships = read_relationships(store)
+    relationships = read_relationships(store, graphs)
     result = Result(views=selected, engine=runner.name)
     assumed_ids = frozenset(c.id for c in assumed)
-    for view in selected.values():
-        in_view = set(relationships) if view.name in ("all", "scenario") else mentioned(store, view, relationships)
-        for r_iri in sorted(in_view):
+    _classify_all(result, chosen, criteria, findings, relationships, assumed_ids, store)
+    return result
+
+
+def _classify_all(
+    result: Result,
+    chosen: list[Definition],
+    criteria: list[Criterion],
+    findings: Findings,
+    relationships: dict[str, Relationship],
+    assumed_ids: frozenset[str],
+    store: pyoxigraph.Store,
+) -> None:
+    """Append to `result` every relationship's classification under each of `chosen` in each of its views.
+
+    Most criteria have no finding for most relationships: their check (no evidence) is one shared object,
+    and a relationship with no finding at all shares its checks, outcomes and other classes' results too.
+    """
+    index = {c.iri: i for i, c in enumerate(criteria)}
+    keys = [str(c.iri) for c in criteria]
+    empty = [check(c, Finding(), assumed_ids) for c in criteria]
+    plans = [
+        (
+            definition,
+            [index[c.iri] for c in definition.criteria],
+            [(a, [index[c.iri] for c in a.criteria]) for a in definition.also],
+        )
+        for definition in chosen
+    ]
+    outcomes: dict[tuple[str, tuple[str, ...]], str] = {}
+
+    def combine(combination: str, checks: tuple[CriterionCheck, ...]) -> str:
+        statuses = tuple([c.status for c in checks])
+        key = (combination, statuses)
+        value = outcomes.get(key)
+        if value is None:
+            value = outcomes[key] = outcome(combination, list(statuses))
+        return value
+
+    def classified(
+        checked: list[CriterionCheck],
+    ) -> list[tuple[Definition, str, tuple[CriterionCheck, ...], tuple[ClassifierResult, ...]]]:
+        rows = []
+        for definition, picks, also_picks in plans:
+            checks = tuple([checked[i] for i in picks])
+            also = tuple(
+                [
+                    ClassifierResult(a, combine(a.combination, ks), ks)
+                    for a, ps in also_picks
+                    for ks in [tuple([checked[i] for i in ps])]
+                ]
+            )
+            rows.append((definition, combine(definition.combination, checks), checks, also))
+        return rows
+
+    unfound = classified(empty)  # a relationship without any finding: the same checks and outcomes
+    by_pair: dict[tuple[str, str], dict[str, Finding]] = defaultdict(dict)
+    for (view_name, r_iri, criterion), finding in findings.items():
+        by_pair[(view_name, r_iri)][criterion] = finding
+    engine = result.engine
+    append = result.classifications.append
+    for view in result.views.values():
+        name = view.name
+        in_view = relationships if name in ("all", "scenario") else mentioned(store, view, relationships)
+        for r_iri in sorted(in_view):  # relationships come in IRI order already: a linear sort
             relationship = relationships[r_iri]
-            checked = {  # each criterion once, however many definitions share it
-                c.iri: check(c, findings.get((view.name, r_iri, str(c.iri)), Finding()), assumed_ids) for c in criteria
-            }
-            for definition in chosen:
-                checks = tuple(checked[c.iri] for c in definition.criteria)
-                also = tuple(
-                    ClassifierResult(a, outcome(a.combination, [k.status for k in ks]), ks)
-                    for a in definition.also
-                    for ks in [tuple(checked[c.iri] for c in a.criteria)]
+            found = by_pair.get((name, r_iri))
+            if found is None:
+                rows = unfound
+            else:
+                rows = classified(
+                    [
+                        empty[i] if (f := found.get(key)) is None else check(c, f, assumed_ids)
+                        for i, (c, key) in enumerate(zip(criteria, keys, strict=True))
+                    ]
                 )
-                result.classifications.append(
+            label, participants, atop_id = relationship.label, relationship.participants, relationship.atop_id
+            for definition, result_outcome, checks, also in rows:
+                append(
                     Classification(
-                        relationship=r_iri,
-                        label=relationship.label,
-                        participants=relationship.participants,
-                        definition=definition,
-                        view=view.name,
-                        outcome=outcome(definition.combination, [c.status for c in checks]),
-                        checks=checks,
-                        also=also,
-                        engine=runner.name,
-                        atop_id=relationship.atop_id,
+                        r_iri, label, participants, definition, name, result_outcome, checks, also, engine, atop_id
                     )
                 )
-    return result
 
 
 def _engine(name: str) -> Engine:
@@ -505,11 +602,14 @@ def _slug(view: str) -> str:
     return view.replace(":", "/")
 
 
-def results_quads(result: Result) -> list[pyoxigraph.Quad]:
-    """Every classification as RDF (agr: vocabulary), one named graph per definition and view."""
+def results_quads(result: Result) -> Iterator[pyoxigraph.Quad]:
+    """Every classification as RDF (agr: vocabulary), one named graph per definition and view.
+
+    The quads are generated one classification at a time (see :func:`write_results` to store them in
+    bounded memory); terms that recur (graphs, criteria, statuses, claims) are made once.
+    """
     from pyoxigraph import Literal, NamedNode, Quad
 
-    quads: list[pyoxigraph.Quad] = []
     agr = {
         name: NamedNode(AGR + name)
         for name in (
@@ -531,47 +631,111 @@ def results_quads(result: Result) -> list[pyoxigraph.Quad]:
         )
     }
     rdf_type = NamedNode(RDF_TYPE)
+    a_classification, a_check = agr["Classification"], agr["CriterionCheck"]
+    p_check, p_criterion, p_status = agr["check"], agr["criterion"], agr["status"]
+    p_relationship, p_definition, p_view, p_outcome = (
+        agr["relationship"],
+        agr["definition"],
+        agr["view"],
+        agr["outcome"],
+    )
+    p_definition_name, p_engine, p_also = agr["definitionName"], agr["engine"], agr["alsoClassifiedAs"]
+    evidence = (agr["supportedBy"], agr["contradictedBy"], agr["overriddenBy"])
+    statuses = {status: NamedNode(AGR + iri) for status, iri in _STATUS_IRI.items()}
+    outcomes = {name: NamedNode(AGR + iri) for name, iri in _OUTCOME_IRI.items()}
+    id_prefix = str(ID)
+    claim_prefix = f"{ID}claim/"
+    claims: dict[str, NamedNode] = {}  # of the current relationship (its definitions share claims)
+    iris: dict[str, NamedNode] = {}  # criteria and definitions
+    literals: dict[str, Literal] = {}
+    graphs: dict[tuple[str, str], tuple[NamedNode, str]] = {}
 
-    def claim(claim_id: str) -> NamedNode:
-        return NamedNode(f"{ID}claim/{claim_id}")
+    def iri(value: str) -> NamedNode:
+        node = iris.get(value)
+        if node is None:
+            node = iris[value] = NamedNode(value)
+        return node
 
-    def checks(node: NamedNode, items: tuple[CriterionCheck, ...], g: NamedNode) -> None:
+    def literal(value: str) -> Literal:
+        node = literals.get(value)
+        if node is None:
+            node = literals[value] = Literal(value)
+        return node
+
+    def checks(node: NamedNode, items: tuple[CriterionCheck, ...], g: NamedNode) -> Iterator[Quad]:
+        base = node.value
         for item in items:
-            check_node = NamedNode(f"{node.value}/{item.criterion.name}")
-            quads.append(Quad(node, agr["check"], check_node, g))
-            quads.append(Quad(check_node, rdf_type, agr["CriterionCheck"], g))
-            quads.append(Quad(check_node, agr["criterion"], NamedNode(str(item.criterion.iri)), g))
-            quads.append(Quad(check_node, agr["status"], NamedNode(AGR + _STATUS_IRI[item.status]), g))
-            for prop, ids in (
-                ("supportedBy", item.supporting),
-                ("contradictedBy", item.contradicting),
-                ("overriddenBy", item.overridden),
-            ):
-                quads.extend(Quad(check_node, agr[prop], claim(i), g) for i in ids)
+            criterion = item.criterion
+            check_node = NamedNode(f"{base}/{criterion.name}")
+            yield Quad(node, p_check, check_node, g)
+            yield Quad(check_node, rdf_type, a_check, g)
+            yield Quad(check_node, p_criterion, iri(str(criterion.iri)), g)
+            yield Quad(check_node, p_status, statuses[item.status], g)
+            for prop, ids in zip(evidence, (item.supporting, item.contradicting, item.overridden), strict=True):
+                for claim_id in ids:
+                    claim = claims.get(claim_id)
+                    if claim is None:
+                        claim = claims[claim_id] = NamedNode(claim_prefix + claim_id)
+                    yield Quad(check_node, prop, claim, g)
 
     def classification(
-        node: NamedNode, relationship: str, cls: URIRef, view: str, result_outcome: str, g: NamedNode
-    ) -> None:
-        quads.append(Quad(node, rdf_type, agr["Classification"], g))
-        quads.append(Quad(node, agr["relationship"], NamedNode(relationship), g))
-        quads.append(Quad(node, agr["definition"], NamedNode(str(cls)), g))
-        quads.append(Quad(node, agr["view"], Literal(view), g))
-        quads.append(Quad(node, agr["outcome"], NamedNode(AGR + _OUTCOME_IRI[result_outcome]), g))
+        node: NamedNode, relationship: NamedNode, cls: URIRef, view: Literal, result_outcome: str, g: NamedNode
+    ) -> Iterator[Quad]:
+        yield Quad(node, rdf_type, a_classification, g)
+        yield Quad(node, p_relationship, relationship, g)
+        yield Quad(node, p_definition, iri(str(cls)), g)
+        yield Quad(node, p_view, view, g)
+        yield Quad(node, p_outcome, outcomes[result_outcome], g)
 
+    relationship_iri, relationship, key = "", NamedNode(id_prefix), ""
     for c in result.classifications:
-        g = NamedNode(results_graph_iri(c.definition.name, c.view))
-        key = c.relationship.removeprefix(str(ID)) if c.relationship.startswith(str(ID)) else _slug(c.relationship)
-        node = NamedNode(f"{ID}result/{c.definition.name}/{_slug(c.view)}/{key}")
-        classification(node, c.relationship, c.definition.iri, c.view, c.outcome, g)
-        quads.append(Quad(node, agr["definitionName"], Literal(c.definition.name), g))
-        quads.append(Quad(node, agr["engine"], Literal(c.engine), g))
-        checks(node, c.checks, g)
+        name = c.definition.name
+        graph = graphs.get((name, c.view))
+        if graph is None:
+            graph = graphs[(name, c.view)] = (
+                NamedNode(results_graph_iri(name, c.view)),
+                f"{ID}result/{name}/{_slug(c.view)}/",
+            )
+        g, prefix = graph
+        if c.relationship != relationship_iri:  # classifications come relationship by relationship
+            relationship_iri, relationship = c.relationship, NamedNode(c.relationship)
+            claims.clear()
+            key = (
+                relationship_iri.removeprefix(id_prefix)
+                if relationship_iri.startswith(id_prefix)
+                else _slug(relationship_iri)
+            )
+        node = NamedNode(prefix + key)
+        view = literal(c.view)
+        yield from classification(node, relationship, c.definition.iri, view, c.outcome, g)
+        yield Quad(node, p_definition_name, literal(name), g)
+        yield Quad(node, p_engine, literal(c.engine), g)
+        yield from checks(node, c.checks, g)
         for also in c.also:
             also_node = NamedNode(f"{node.value}/also/{_local(also.classifier.iri)}")
-            quads.append(Quad(node, agr["alsoClassifiedAs"], also_node, g))
-            classification(also_node, c.relationship, also.classifier.iri, c.view, also.outcome, g)
-            checks(also_node, also.checks, g)
-    return quads
+            yield Quad(node, p_also, also_node, g)
+            yield from classification(also_node, relationship, also.classifier.iri, view, also.outcome, g)
+            yield from checks(also_node, also.checks, g)
+
+
+RESULTS_CHUNK = 500_000
+
+
+def write_results(store: pyoxigraph.Store, result: Result, *, chunk: int = RESULTS_CHUNK) -> int:
+    """Add :func:`results_quads` to `store` with its bulk loader, `chunk` quads at a time (memory stays
+    bounded by the chunk, not the whole result); the number of quads written.
+
+    The bulk loader is not transactional: use it for a store nobody reads yet (a new build generation)
+    or one that may be thrown away if writing fails.
+    """
+    if chunk < 1:
+        raise ValueError(f"chunk must be at least 1, not {chunk}")
+    quads = results_quads(result)
+    written = 0
+    while batch := list(islice(quads, chunk)):
+        store.bulk_extend(batch)
+        written += len(batch)
+    return written
 
 
 RDF_TYPE = "http://www.w3.org/1999/02/22-rdf-syntax-ns#type"
