@@ -626,6 +626,8 @@ class SparqlEngine:
                 entry[kind].add(ids)
 
         def collect(text: str, targets: list[tuple[str, int]]) -> None:
+            every = [name for name, members in view_ids.items() if members == everything]  # all evidence
+            others = [(name, members) for name, members in view_ids.items() if members != everything]
             for x, used in shared.query(text):
                 r = x.value
                 if r not in relationships:
@@ -639,10 +641,13 @@ class SparqlEngine:
                         break  # read a graph that is no view's evidence (a hypothetical, say)
                 else:
                     solution = frozenset(ids)
-                    for name, members in view_ids.items():
+                    for name in every:
+                        add(targets, name, r, solution)
+                    for name, members in others:
                         if solution <= members:
                             add(targets, name, r, solution)
 
+        everything = frozenset(claim_of.values())
         background_graphs = frozenset(background)
         present = vocabulary(shared, self._compiled(definitions)[2])  # what the store holds of what may be asked
         candidates, all_compiled, _ = self._compiled(definitions, present)
