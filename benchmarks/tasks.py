@@ -297,15 +297,22 @@ class RdflibStore:
 
 
 def _copy_rdflib(
-    store: RdflibStore, graphs: Iterable[str], *, individuals_only: frozenset[str] = frozenset()
+    store: RdflibStore,
+    graphs: Iterable[str],
+    *,
+    individuals_only: frozenset[str] = frozenset(),
+    predicates: frozenset[str] | None = None,
+    by_predicate: frozenset[str] = frozenset(),
 ) -> RdflibStore:
+    """sparqlengine.copy_graphs over rdflib, with the same limits."""
     copy = Dataset()
     for name in dict.fromkeys(graphs):
         target = copy.graph(URIRef(name))
         source = store.dataset.graph(URIRef(name))
         individuals = set(source.subjects(RDF.type, OWL.NamedIndividual)) if name in individuals_only else None
+        wanted = {URIRef(p) for p in predicates} if predicates is not None and name in by_predicate else None
         for s, p, o in source:
-            if individuals is None or s in individuals:
+            if (individuals is None or s in individuals) and (wanted is None or p in wanted):
                 target.add((s, p, o))
     return RdflibStore(copy)
 

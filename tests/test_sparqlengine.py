@@ -242,3 +242,31 @@ def test_the_tbox_graphs_are_copied_as_their_individuals_only() -> None:
         (cls.value, claims.value),  # a graph outside individuals_only is copied whole
     }
     assert len(copy) == 3
+
+
+def test_large_background_graphs_are_copied_by_the_predicates_the_patterns_use() -> None:
+    import pyoxigraph
+
+    from allygraph.sparqlengine import copy_graphs
+
+    store = pyoxigraph.Store()
+    entities = pyoxigraph.NamedNode("https://e.org/entities")
+    claim = pyoxigraph.NamedNode("https://e.org/claim")
+    a, label = (
+        pyoxigraph.NamedNode("https://e.org/a"),
+        pyoxigraph.NamedNode("http://www.w3.org/2000/01/rdf-schema#label"),
+    )
+    store.extend(
+        [
+            pyoxigraph.Quad(a, pyoxigraph.NamedNode(TYPE), pyoxigraph.NamedNode("https://e.org/State"), entities),
+            pyoxigraph.Quad(a, label, pyoxigraph.Literal("A"), entities),
+            pyoxigraph.Quad(a, label, pyoxigraph.Literal("A"), claim),
+        ]
+    )
+    copy = copy_graphs(
+        store, [entities.value, claim.value], predicates=frozenset({TYPE}), by_predicate=frozenset({entities.value})
+    )
+    assert sorted((q.predicate.value, q.graph_name.value) for q in copy) == [
+        (TYPE, entities.value),
+        (label.value, claim.value),  # a graph outside by_predicate is copied whole
+    ]

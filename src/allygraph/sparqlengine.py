@@ -532,19 +532,40 @@ def relationships_in(store: pyoxigraph.Store, candidates: tuple[str, ...]) -> fr
 
 
 def copy_graphs(
-    store: pyoxigraph.Store, graphs: Iterable[str], *, individuals_only: frozenset[str] = frozenset()
+    store: pyoxigraph.Store,
+    graphs: Iterable[str],
+    *,
+    individuals_only: frozenset[str] = frozenset(),
+    predicates: frozenset[str] | None = None,
+    by_predicate: frozenset[str] = frozenset(),
 ) -> pyoxigraph.Store:
-    """An in-memory store holding `graphs` of `store`, with their names. Of a graph in `individuals_only`
-    (the ontology's, the definitions'), only what it says of its named individuals: the rest is the TBox,
-    which the compiled queries already hold (two thirds of what a corpus-sized copy would read)."""
+    """An in-memory store holding `graphs` of `store`, with their names.
+
+    Of a graph in `individuals_only` (the ontology's, the definitions'), only what it says of its named
+    individuals: the rest is the TBox, which the compiled queries already hold. Of a graph in
+    `by_predicate` (the large background graphs), only the statements whose predicate is one of
+    `predicates`: every pattern the compiler writes has a constant predicate, so the others (labels,
+    dates, descriptions) cannot match; reading them is most of the copy's time on a store on disk.
+    """
     copy = pyoxigraph.Store()
     names = list(dict.fromkeys(graphs))
-    copy.extend(quads_of(store, [g for g in names if g not in individuals_only]))
+    whole = [g for g in names if g not in individuals_only and (predicates is None or g not in by_predicate)]
+    copy.extend(quads_of(store, whole))
     for name in names:
+        graph = pyoxigraph.NamedNode(name)
         if name in individuals_only:
-            graph = pyoxigraph.NamedNode(name)
             rows = store.query(f"SELECT ?s ?p ?o WHERE {{ GRAPH <{name}> {{ ?s a <{OWL.NamedIndividual}> ; ?p ?o }} }}")
             copy.extend(pyoxigraph.Quad(s, p, o, graph) for s, p, o in rows)
+        elif predicates is not None and name in by_predicate:
+            if isinstance(store, pyoxigraph.Store):
+                for predicate in sorted(predicates):
+                    copy.extend(store.quads_for_pattern(None, pyoxigraph.NamedNode(predicate), None, graph))
+            else:
+                values = " ".join(f"<{p}>" for p in sorted(predicates))
+                rows = store.query(
+                    f"SELECT ?s ?p ?o WHERE {{ VALUES ?p {{ {values} }} GRAPH <{name}> {{ ?s ?p ?o }} }}"
+                )
+                copy.extend(pyoxigraph.Quad(s, p, o, graph) for s, p, o in rows)
     return copy
 
 
@@ -603,7 +624,19 @@ class SparqlEngine:
         # on-disk store answers these queries about three times slower. The monotone queries read one copy
         # of every view's evidence; a view that holds all of it (`all`, alone) reuses that copy.
         tbox_graphs = frozenset({str(ONTOLOGY_GRAPH), str(DEFINITIONS_GRAPH)})
-        shared = copy_graphs(store, background + list(claim_of), individuals_only=tbox_graphs)
+        asked = self._compiled(definitions)[2]
+        predicates = frozenset(asked.predicates | {str(RDF.type)})
+
+        def copy_of(graphs: list[str]) -> pyoxigraph.Store:
+            return copy_graphs(
+                store,
+                graphs,
+                individuals_only=tbox_graphs,
+                predicates=predicates,
+                by_predicate=frozenset(background) - tbox_graphs,
+            )
+
+        shared = copy_of(background + list(claim_of))
         copies: dict[str, pyoxigraph.Store] = {}
 
         def view_store(name: str) -> pyoxigraph.Store:
@@ -611,7 +644,7 @@ class SparqlEngine:
                 return shared
             if name not in copies:
                 copies.clear()  # one view at a time: queries are grouped by view below
-                copies[name] = copy_graphs(store, background + views[name].graphs, individuals_only=tbox_graphs)
+                copies[name] = copy_of(background + views[name].graphs)
             return copies[name]
 
         # (view, relationship, criterion) -> claim-id sets per kind (pos, neg, closed), one per solution
@@ -649,7 +682,7 @@ class SparqlEngine:
 
         everything = frozenset(claim_of.values())
         background_graphs = frozenset(background)
-        present = vocabulary(shared, self._compiled(definitions)[2])  # what the store holds of what may be asked
+        present = vocabulary(shared, asked)  # what the store holds of what the patterns may ask
         candidates, all_compiled, _ = self._compiled(definitions, present)
         relationships = relationships_in(shared, candidates)
         # each distinct query once (closure often adds nothing to a negation: the same query; texts are
