@@ -94,3 +94,12 @@ def test_a_folder_that_cannot_be_written_costs_only_time(tmp_path: Path, monkeyp
     blocker.write_text("not a folder", encoding="utf-8")
     monkeypatch.setenv("ALLYGRAPH_CACHE", str(blocker / "cache"))
     assert cache.cached("k", lambda: 5) == 5
+
+
+def test_the_folder_keeps_only_the_most_recent_entries(folder: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(cache, "KEEP", 3)
+    for i in range(5):
+        assert cache.cached(f"k{i}", lambda i=i: i) == i
+        os.utime(folder / f"k{i}.pickle", ns=(i * 10**9, i * 10**9))  # distinct times, oldest first
+    cache.cached("k5", lambda: 5)
+    assert sorted(p.name for p in folder.iterdir()) == ["k3.pickle", "k4.pickle", "k5.pickle"]

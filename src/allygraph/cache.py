@@ -6,7 +6,7 @@ Where: `$ALLYGRAPH_CACHE` if set (`off` turns the cache off), else `$XDG_CACHE_H
 (name, size, modification time), so an edited definition file or a new allygraph version never reads a
 stale entry. Entries are pickles, read only from a folder and files owned by the user and writable by no
 one else; an entry that cannot be read is ignored and computed again. Writing is best-effort: a read-only or full disk
-only costs the time saved.
+only costs the time saved. The folder keeps the 64 most recent entries.
 """
 
 from __future__ import annotations
@@ -81,6 +81,17 @@ def cached(key: str, compute: Callable[[], T]) -> T:
                 temporary.unlink()
                 raise
         os.replace(temporary, entry)
+        _prune(folder)
     except Exception:  # best-effort: the value is returned all the same
         pass
     return value
+
+
+KEEP = 64  # entries kept: every edit of a definition file or of allygraph makes new ones
+
+
+def _prune(folder: Path) -> None:
+    """Remove all but the `KEEP` most recently written entries."""
+    entries = sorted(folder.glob("*.pickle"), key=lambda p: p.stat().st_mtime_ns, reverse=True)
+    for old in entries[KEEP:]:
+        old.unlink(missing_ok=True)
