@@ -1,5 +1,5 @@
-"""Classification at scale: results written in chunks, imported entities graphs found by one query,
-outcomes computed once per distinct set of statuses."""
+"""Classification at scale: results written in one stream or in chunks, imported entities graphs found
+by one query, outcomes computed once per distinct set of statuses."""
 
 from __future__ import annotations
 
@@ -57,9 +57,9 @@ def test_results_quads_is_lazy(every_view: Result) -> None:
     assert first.graph_name.value.startswith(f"{GRAPH}results/")
 
 
-@pytest.mark.parametrize("chunk", [1, 7, 1000])
+@pytest.mark.parametrize("chunk", [1, 7, 1000, None])
 def test_writing_in_small_chunks_stores_the_same_quads_as_one_transaction(
-    ledger_nquads: bytes, every_view: Result, chunk: int
+    ledger_nquads: bytes, every_view: Result, chunk: int | None
 ) -> None:
     expected = list(results_quads(every_view))
     assert len(expected) > 1000  # several chunks for each size above, and a partial last one

@@ -138,7 +138,7 @@ def _load(store: pyoxigraph.Store, nquads: bytes, definitions: DefinitionSet) ->
 
 def _reason(store: pyoxigraph.Store, definitions: DefinitionSet, progress: Progress) -> None:
     result = classify(store, definitions=definitions, engine="sparql", progress=progress)
-    write_results(store, result)  # in chunks; a new generation: no transaction needed
+    write_results(store, result)  # streamed; a new generation: no transaction needed
     counts: dict[str, int] = {}
     for c in result.classifications:
         counts[c.outcome] = counts.get(c.outcome, 0) + 1

@@ -718,23 +718,31 @@ def results_quads(result: Result) -> Iterator[pyoxigraph.Quad]:
             yield from checks(also_node, also.checks, g)
 
 
-RESULTS_CHUNK = 500_000
+def write_results(store: pyoxigraph.Store, result: Result, *, chunk: int | None = None) -> int:
+    """Add :func:`results_quads` to `store` with its bulk loader; the number of quads written.
 
-
-def write_results(store: pyoxigraph.Store, result: Result, *, chunk: int = RESULTS_CHUNK) -> int:
-    """Add :func:`results_quads` to `store` with its bulk loader, `chunk` quads at a time (memory stays
-    bounded by the chunk, not the whole result); the number of quads written.
-
-    The bulk loader is not transactional: use it for a store nobody reads yet (a new build generation)
-    or one that may be thrown away if writing fails.
+    By default one streaming call: the loader keeps a bounded batch in memory, never the whole result
+    (on 10k relationships 1.6 M quads in 13.5 s and 1.4 GB, against 25 s, 0.9 GB and a store half as large
+    again in calls of 500,000). `chunk` splits it into calls of that many quads. The bulk loader is not
+    transactional: use it for a store nobody reads yet (a new build generation) or one that may be
+    thrown away if writing fails.
     """
-    if chunk < 1:
+    if chunk is not None and chunk < 1:
         raise ValueError(f"chunk must be at least 1, not {chunk}")
-    quads = results_quads(result)
     written = 0
-    while batch := list(islice(quads, chunk)):
-        store.bulk_extend(batch)
-        written += len(batch)
+
+    def counted(quads: Iterable[pyoxigraph.Quad]) -> Iterator[pyoxigraph.Quad]:
+        nonlocal written
+        for quad in quads:
+            written += 1
+            yield quad
+
+    quads = counted(results_quads(result))
+    if chunk is None:
+        store.bulk_extend(quads)
+    else:
+        while batch := list(islice(quads, chunk)):
+            store.bulk_extend(batch)
     return written
 
 
