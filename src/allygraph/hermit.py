@@ -252,7 +252,9 @@ class _HermiT:
         merged.add((TBOX_IRI, RDF.type, OWL.Ontology))
         merged.serialize(self.folder / "tbox.nt", format="nt", encoding="utf-8")
         self._stderr = (self.folder / "stderr.txt").open("w+", encoding="utf-8")
-        command = [java, f"-Xmx{JAVA_MEMORY_MB}m", *_driver(java, jar), str(self.folder / "tbox.nt")]
+        # out of memory in any thread ends the JVM at once with a message (it could hang with a small heap)
+        command = [java, f"-Xmx{JAVA_MEMORY_MB}m", "-XX:+ExitOnOutOfMemoryError", *_driver(java, jar)]
+        command.append(str(self.folder / "tbox.nt"))
         self._process = subprocess.Popen(
             command, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=self._stderr, text=True, encoding="utf-8"
         )
@@ -322,6 +324,10 @@ class _HermiT:
         if not line:
             self._stderr.seek(0)
             message = self._stderr.read().strip()[-800:] or "the JVM ended without a word"
+            # -XX:+ExitOnOutOfMemoryError says so on standard output, where the answers come
+            said = [x for x in lines if x.startswith("Terminating due to java.lang.OutOfMemoryError")]
+            if said:
+                message = f"{said[0]} (the JVM has {JAVA_MEMORY_MB} MB unless _JAVA_OPTIONS says otherwise)"
             if time.monotonic() - started >= deadline:
                 message = f"HermiT did not finish within {deadline:g} s (ALLYGRAPH_HERMIT_TIMEOUT) and was stopped"
             raise ReasonerError(f"HermiT failed: {message}; use --engine sparql")
