@@ -39,6 +39,24 @@ _CACHE = tempfile.mkdtemp(prefix="allygraph-test-cache-")
 os.environ["ALLYGRAPH_CACHE"] = _CACHE
 atexit.register(shutil.rmtree, _CACHE, ignore_errors=True)
 
+# A user's own definition file (Turtle): one definition, `mine`, of two criteria.
+MINE = """
+@prefix ag: <https://w3id.org/allygraph/ontology#> .
+@prefix owl: <http://www.w3.org/2002/07/owl#> .
+@prefix rdfs: <http://www.w3.org/2000/01/rdf-schema#> .
+@prefix skos: <http://www.w3.org/2004/02/skos/core#> .
+@prefix ex: <https://example.org/mine#> .
+ex:Mine a owl:Class ; skos:notation "mine" ; rdfs:label "my alliance" ;
+    owl:equivalentClass [ owl:intersectionOf ( ex:Military ex:Long ) ] ;
+    ag:criterion ex:Military , ex:Long .
+ex:Military a owl:Class ; rdfs:label "military cooperation" ;
+    owl:equivalentClass [ owl:intersectionOf ( ag:Relationship
+        [ a owl:Restriction ; owl:onProperty ag:inSphere ; owl:hasValue ag:militarySphere ] ) ] .
+ex:Long a owl:Class ; rdfs:label "long-term" ;
+    owl:equivalentClass [ owl:intersectionOf ( ag:Relationship
+        [ a owl:Restriction ; owl:onProperty ag:hasTimeHorizon ; owl:hasValue ag:longTerm ] ) ] .
+"""
+
 # The claims of tests/data/mini, as written in its claim files.
 MINI_CLAIMS = (
     "ann-signing",

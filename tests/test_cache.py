@@ -13,19 +13,7 @@ import pytest
 from allygraph import cache, definitions
 from allygraph.definitions import core_files
 from allygraph.sparqlengine import SparqlEngine
-
-MINE = """
-@prefix ag: <https://w3id.org/allygraph/ontology#> .
-@prefix owl: <http://www.w3.org/2002/07/owl#> .
-@prefix rdfs: <http://www.w3.org/2000/01/rdf-schema#> .
-@prefix skos: <http://www.w3.org/2004/02/skos/core#> .
-@prefix ex: <https://example.org/mine#> .
-ex:Mine a owl:Class ; skos:notation "mine" ; rdfs:label "my alliance" ;
-    owl:equivalentClass [ owl:intersectionOf ( ex:Long ) ] ; ag:criterion ex:Long .
-ex:Long a owl:Class ; rdfs:label "long-term" ;
-    owl:equivalentClass [ owl:intersectionOf ( ag:Relationship
-        [ a owl:Restriction ; owl:onProperty ag:hasTimeHorizon ; owl:hasValue ag:longTerm ] ) ] .
-"""
+from conftest import MINE
 
 
 @pytest.fixture

@@ -17,6 +17,7 @@ from allygraph.assume import load_assumptions
 from allygraph.definitions import load_definitions
 from allygraph.errors import InputError
 from allygraph.reason import classify, with_assumptions
+from conftest import MINE
 
 TESTS = Path(__file__).resolve().parent
 REPO = TESTS.parent
@@ -250,23 +251,6 @@ def test_hermit_and_sparql_agree(ledger: str, tmp_path_factory: pytest.TempPathF
 # ----------------------------------------------------------------------------------------------------
 # Definitions from a user's own Turtle file
 # ----------------------------------------------------------------------------------------------------
-
-MINE = """
-@prefix ag: <https://w3id.org/allygraph/ontology#> .
-@prefix owl: <http://www.w3.org/2002/07/owl#> .
-@prefix rdfs: <http://www.w3.org/2000/01/rdf-schema#> .
-@prefix skos: <http://www.w3.org/2004/02/skos/core#> .
-@prefix ex: <https://example.org/mine#> .
-ex:Mine a owl:Class ; skos:notation "mine" ; rdfs:label "my alliance" ;
-    owl:equivalentClass [ owl:intersectionOf ( ex:Military ex:Long ) ] ;
-    ag:criterion ex:Military , ex:Long .
-ex:Military a owl:Class ; rdfs:label "military cooperation" ;
-    owl:equivalentClass [ owl:intersectionOf ( ag:Relationship
-        [ a owl:Restriction ; owl:onProperty ag:inSphere ; owl:hasValue ag:militarySphere ] ) ] .
-ex:Long a owl:Class ; rdfs:label "long-term" ;
-    owl:equivalentClass [ owl:intersectionOf ( ag:Relationship
-        [ a owl:Restriction ; owl:onProperty ag:hasTimeHorizon ; owl:hasValue ag:longTerm ] ) ] .
-"""
 
 
 def test_a_users_definition_file_needs_no_python(defs_store, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]

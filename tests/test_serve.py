@@ -26,6 +26,7 @@ import urllib.parse
 import urllib.request
 import xml.etree.ElementTree as ElementTree
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -197,17 +198,25 @@ CAPPED = ServerConfig(
 )
 
 
-@pytest.fixture(scope="module")
-def capped(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
-    out = crafted_build(tmp_path_factory.mktemp("crafted") / "out")
-    config = ServerConfig(**{**CAPPED.__dict__, "out": out})
+@contextmanager
+def serving(config: ServerConfig) -> Iterator[Server]:
+    """The server of `config` on a thread of this process, stopped on leaving."""
     server = make_server(config)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
-    yield Server(server.url, out)
-    server.shutdown()
-    server.server_close()
-    thread.join(10)
+    try:
+        yield Server(server.url, config.out)
+    finally:
+        server.shutdown()
+        server.server_close()
+        thread.join(10)
+
+
+@pytest.fixture(scope="module")
+def capped(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
+    out = crafted_build(tmp_path_factory.mktemp("crafted") / "out")
+    with serving(ServerConfig(**{**CAPPED.__dict__, "out": out})) as server:
+        yield server
 
 
 def embedded_rows(store: pyoxigraph.Store, text: str) -> list[tuple[str | None, ...]]:
@@ -713,11 +722,7 @@ def test_allygraph_query_refuses_deep_nesting_too(cli, tmp_path: Path, good_buil
 
 def test_a_new_build_is_served_without_a_restart(tmp_path: Path) -> None:
     out = crafted_build(tmp_path / "out")
-    server = make_server(ServerConfig(out=out, port=0, workers=1))
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        client = Server(server.url, out)
+    with serving(ServerConfig(out=out, port=0, workers=1)) as client:
         count = "SELECT (COUNT(*) AS ?n) WHERE { GRAPH ?g { ?s ?p ?o } }"
         assert json_rows(client.query(count).body) == [("305",)]
         generation = store_module.new_generation(out)  # what a build does: a new generation, then the switch
@@ -728,10 +733,6 @@ def test_a_new_build_is_served_without_a_restart(tmp_path: Path) -> None:
         gc.collect()
         store_module.commit(out, generation)
         assert json_rows(client.query(count).body) == [("1",)]
-    finally:
-        server.shutdown()
-        server.server_close()
-        thread.join(10)
 
 
 # ----------------------------------------------------------------------------------------------------
@@ -742,13 +743,8 @@ def test_a_new_build_is_served_without_a_restart(tmp_path: Path) -> None:
 @pytest.fixture(scope="module")
 def deadline_server(good_build: Path) -> Iterator[Server]:
     """The mini ledger's build served with a 1 s deadline and one worker."""
-    server = make_server(ServerConfig(out=good_build, port=0, timeout=1, workers=1))
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield Server(server.url, good_build)
-    server.shutdown()
-    server.server_close()
-    thread.join(10)
+    with serving(ServerConfig(out=good_build, port=0, timeout=1, workers=1)) as server:
+        yield server
 
 
 @pytest.mark.slow

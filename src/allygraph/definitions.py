@@ -287,9 +287,8 @@ def load_definitions(extra: Iterable[Path] = ()) -> DefinitionSet:
 def _load(files: tuple[Path, ...]) -> DefinitionSet:
     try:
         key = key_of("definitions", files)
-    except OSError:  # a file that cannot be read: parsing names it
-        _definitions(*_merged_graph(files), files)
-        raise
+    except OSError:
+        key = ""  # a file that cannot be read: not cached, and parsing names it
     parsed: list[Graph] = []
 
     def parse() -> dict[str, Definition]:
@@ -297,7 +296,7 @@ def _load(files: tuple[Path, ...]) -> DefinitionSet:
         parsed.append(graph)
         return _definitions(graph, origin, files)
 
-    result = DefinitionSet(cached(key, parse), files, key)
+    result = DefinitionSet(cached(key, parse) if key else parse(), files, key)
     if parsed:
         result.__dict__["graph"] = parsed[0]  # already parsed: spare the property a second parse
     return result

@@ -414,6 +414,7 @@ def _positional(pattern: Pattern, prefix: str) -> Pattern:
 class Query:
     text: str
     per_view: bool  # True when a smaller view can change a solution (closure, counting), not just drop it
+    never: bool = False  # no pattern can match (all compiled away): nothing to run
 
 
 @dataclass(frozen=True)
@@ -505,7 +506,7 @@ def compile_criterion(
         text = _canonical(f"SELECT DISTINCT {projection} WHERE {{ {where} }}")
         # closure works through MINUS and counting through GROUP BY: without them a smaller view only drops
         # solutions (a closed query is then the negation itself)
-        return Query(text, per_view="MINUS" in text or "GROUP BY" in text)
+        return Query(text, per_view="MINUS" in text or "GROUP BY" in text, never=not shared.branches)
 
     root = tbox.superclasses(AG.Relationship)
     # the named class, when it has a definition, so subclasses (treaty criteria) and disjoint classes count
@@ -693,7 +694,7 @@ class SparqlEngine:
             if queries.criterion.iri not in wanted:
                 continue
             for kind, query in enumerate((queries.pos, queries.neg, queries.neg_closed)):
-                if query is not None and not query.text.endswith("FILTER(false) }"):  # else nothing can match
+                if query is not None and not query.never:
                     group = per_view if query.per_view else monotone
                     group[query.text].append((str(queries.criterion.iri), kind))
         for text, targets in monotone.items():
