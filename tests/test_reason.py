@@ -16,7 +16,7 @@ import allygraph
 from allygraph.assume import load_assumptions
 from allygraph.definitions import load_definitions
 from allygraph.errors import InputError
-from allygraph.reason import classify, with_assumptions
+from allygraph.reason import classify, read_claims, with_assumptions
 from conftest import MINE
 
 TESTS = Path(__file__).resolve().parent
@@ -356,3 +356,35 @@ def test_bad_names_are_refused(
 
     assert main([*argv, "--project", str(defs_project), "--quiet"]) == 2
     assert message in capsys.readouterr().err
+
+
+def _evidence(claims: list) -> list[tuple[str, str, str, bool]]:  # type: ignore[type-arg]
+    return [(c.id, c.assertion, c.modality, c.assumed) for c in claims if c.is_evidence]
+
+
+def test_reading_only_the_evidence_gives_the_evidence_claims_of_a_full_read(corpus_store) -> None:  # type: ignore[no-untyped-def]
+    full = read_claims(corpus_store)
+    light = read_claims(corpus_store, evidence_only=True)
+    assert len(light) < len(full)  # the corpus has reported speech and hypotheticals, left out
+    assert all(c.is_evidence for c in light)
+    assert _evidence(light) == _evidence(full)
+
+
+def test_reading_only_the_evidence_keeps_assumed_claims(corpus_store, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    scenario = tmp_path / "s.yaml"
+    scenario.write_text(
+        "claims:\n  - id: extra\n    text: Iran and Russia cooperate.\n    statements:\n"
+        "      - [iran-russia, hasParticipant, iran]\n",
+        encoding="utf-8",
+    )
+    store = with_assumptions(corpus_store, load_assumptions(scenario, corpus_store))
+    light = read_claims(store, evidence_only=True)
+    assert [c.id for c in light if c.assumed] == ["scenario-extra"]
+    assert _evidence(light) == _evidence(read_claims(store))
+    # views=None reads every claim in full; the scenario built on `all` is the same either way
+    assert classify(store, views=["all"]).as_json() == classify(store, views=None).as_json()
+
+
+def test_the_all_view_alone_classifies_as_it_does_among_every_view(corpus_store) -> None:  # type: ignore[no-untyped-def]
+    every = [c for c in classify(corpus_store, views=None).as_json() if c["view"] == "all"]
+    assert every and classify(corpus_store, views=["all"]).as_json() == every

@@ -134,11 +134,15 @@ def _load(store: pyoxigraph.Store, nquads: bytes, definitions: DefinitionSet) ->
     # the bulk loader (several times faster, not transactional): the generation is new, and discarded on failure
     store.bulk_load(nquads, format=pyoxigraph.RdfFormat.N_QUADS)
     store.bulk_load(definitions_nquads(definitions), format=pyoxigraph.RdfFormat.N_QUADS)
+    # the bulk loader leaves many overlapping files behind: compacted, every lookup reads fewer (on 100k
+    # relationships 9 s here, after which classification reads the store about 2.5 times faster)
+    store.optimize()
 
 
 def _reason(store: pyoxigraph.Store, definitions: DefinitionSet, progress: Progress) -> None:
     result = classify(store, definitions=definitions, engine="sparql", progress=progress)
     write_results(store, result)  # streamed; a new generation: no transaction needed
+    store.optimize()  # as after loading: the queries that read the results then seek less
     counts: dict[str, int] = {}
     for c in result.classifications:
         counts[c.outcome] = counts.get(c.outcome, 0) + 1

@@ -87,8 +87,15 @@ def _local(iri: str) -> str:
     return match.group(1) if match else iri
 
 
-def read_claims(store: pyoxigraph.Store) -> list[ClaimInfo]:
-    """Every claim in the store (and assumed claims in a scenario copy), with what views need."""
+def read_claims(store: pyoxigraph.Store, *, evidence_only: bool = False) -> list[ClaimInfo]:
+    """Every claim in the store (and assumed claims in a scenario copy), with what views need.
+
+    With `evidence_only`, only what the `all` and `scenario` views need: the evidence claims (assumed or
+    authorial and asserted or denied) with their ids and assertion graphs, the rest of each left empty.
+    On a large store that reads a fraction of the terms (each term an IRI costs the store a lookup).
+    """
+    if evidence_only:
+        return _read_evidence(store)
     # one row per claim and document, grouped here (cheaper than GROUP BY with GROUP_CONCAT in the store)
     query = f"""
         SELECT ?claim ?id ?assertion ?modality ?kind ?work ?author ?assumption ?docid WHERE {{
@@ -135,6 +142,36 @@ def read_claims(store: pyoxigraph.Store) -> list[ClaimInfo]:
     ]
     claims.sort(key=lambda c: c.id)  # stable: the order the store gave within one id
     return claims
+
+
+def _read_evidence(store: pyoxigraph.Store) -> list[ClaimInfo]:
+    # plain joins only (no OPTIONAL): each solution costs the store a few index lookups
+    evidence = f"""
+        SELECT ?id ?assertion ?denied WHERE {{
+          GRAPH ?prov {{ ?assertion <{AG.attributionKind}> <{AG.authorial}> ; <{AG.modality}> ?modality }}
+          FILTER (?modality IN (<{AG.asserted}>, <{AG.denied}>))
+          GRAPH ?head {{ ?claim <{NP.hasAssertion}> ?assertion }}
+          GRAPH ?pubinfo {{ ?claim <{AG.claimId}> ?id }}
+          BIND (?modality = <{AG.denied}> AS ?denied)
+        }}"""
+    assumed = f"""
+        SELECT ?id ?assertion ?modality WHERE {{
+          GRAPH ?head {{ ?claim a <{AG.Assumption}> ; <{NP.hasAssertion}> ?assertion }}
+          GRAPH ?pubinfo {{ ?claim <{AG.claimId}> ?id }}
+          GRAPH ?prov {{ ?assertion <{AG.modality}> ?modality }}
+        }}"""
+    found: dict[str, ClaimInfo] = {}
+    for claim_id, assertion, modality in store.query(assumed):
+        found[assertion.value] = ClaimInfo(
+            claim_id.value, "", assertion.value, _local(modality.value), "", "", "", frozenset(), True
+        )
+    for claim_id, assertion, denied in store.query(evidence):
+        if assertion.value not in found:
+            modality = "denied" if denied.value == "true" else "asserted"
+            found[assertion.value] = ClaimInfo(
+                claim_id.value, "", assertion.value, modality, "authorial", "", "", frozenset()
+            )
+    return sorted(found.values(), key=lambda c: c.id)
 
 
 def all_views(claims: list[ClaimInfo]) -> dict[str, View]:
@@ -342,8 +379,11 @@ def entity_graphs(store: pyoxigraph.Store) -> list[str]:
           GRAPH ?g {{ }}
           FILTER (isIRI(?g) && STRSTARTS(STR(?g), "{IMPORTS}") && STRENDS(STR(?g), "/entities"))
         }}"""
-    imported = sorted(row[0].value for row in store.query(query))
+    imported = sorted({row[0].value for row in store.query(query)})
     return [str(ENTITIES_GRAPH), *imported]
+
+
+_RELATIONSHIP_TYPES = f"VALUES ?type {{ <{AG.Relationship}> <{AG.Partnership}> <{AG.TreatyRelationship}> }}"
 
 
 def _graph_values(var: str, graphs: list[str]) -> str:
@@ -353,31 +393,33 @@ def _graph_values(var: str, graphs: list[str]) -> str:
 def read_relationships(store: pyoxigraph.Store, graphs: list[str] | None = None) -> dict[str, Relationship]:
     """Every relationship (in IRI order) of the entities graphs (`graphs`, else :func:`entity_graphs`)."""
     entities = _graph_values("?eg", graphs if graphs is not None else entity_graphs(store))
-    # one row per relationship, participant and agreement, grouped here (cheaper than GROUP BY in the store)
+    # three plain joins grouped here: an OPTIONAL would make the store join each row against the whole
+    # right-hand side
+    typed = f"{entities} {_RELATIONSHIP_TYPES} GRAPH ?eg {{ ?r a ?type ; <{RDFS.label}> ?label }}"
+    labels: dict[str, str] = {}
+    for r, label in store.query(f"SELECT ?r ?label WHERE {{ {typed} }}"):
+        labels.setdefault(r.value, label.value)
+    participants: dict[str, set[str]] = defaultdict(set)
     query = f"""
-        SELECT ?r ?label ?plabel ?atop
-        WHERE {{
-          {entities}
-          GRAPH ?eg {{ ?r a ?type . ?r <{RDFS.label}> ?label .
-                       OPTIONAL {{ ?r <{AG.hasParticipant}> ?p . ?p <{RDFS.label}> ?plabel }} }}
-          FILTER (?type IN (<{AG.Relationship}>, <{AG.Partnership}>, <{AG.TreatyRelationship}>))
-          OPTIONAL {{ GRAPH ?cg {{ ?r <{AG.constitutedBy}> ?agreement }}
-                     GRAPH ?ag {{ ?agreement <{AG.atopId}> ?atop }} }}
+        SELECT ?r ?plabel WHERE {{
+          {entities} {_RELATIONSHIP_TYPES}
+          GRAPH ?eg {{ ?r a ?type ; <{AG.hasParticipant}> ?p . ?p <{RDFS.label}> ?plabel }}
         }}"""
-    groups: dict[tuple[str, str], tuple[set[str], list[str]]] = {}
-    for r, label, plabel, atop in store.query(query):
-        key = (r.value, label.value)
-        group = groups.get(key)
-        if group is None:
-            group = groups[key] = (set(), [])
-        if plabel is not None:
-            group[0].add(plabel.value)
-        if atop is not None and not group[1]:
-            group[1].append(atop.value)
+    for r, plabel in store.query(query):
+        participants[r.value].add(plabel.value)
+    atop: dict[str, str] = {}
+    query = f"""
+        SELECT ?r ?atop WHERE {{
+          GRAPH ?cg {{ ?r <{AG.constitutedBy}> ?agreement }} GRAPH ?ag {{ ?agreement <{AG.atopId}> ?atop }}
+        }}"""
+    for r, atop_id in store.query(query):
+        atop.setdefault(r.value, atop_id.value)
     found = {}
-    for (iri, label), (labels, atop) in sorted(groups.items(), key=lambda item: item[0][0]):
-        participants = tuple(sorted(labels)) if labels and labels != {""} else ()
-        found[iri] = Relationship(iri, label, participants, atop[0] if atop else "")
+    for iri in sorted(labels):
+        names = participants.get(iri)
+        found[iri] = Relationship(
+            iri, labels[iri], tuple(sorted(names)) if names and names != {""} else (), atop.get(iri, "")
+        )
     return found
 
 
@@ -435,11 +477,13 @@ def classify(
     """
     definitions = definitions or load_definitions()
     chosen = [definitions.get(n) for n in names] if names is not None else list(definitions.definitions.values())
-    claims = read_claims(store)
+    wanted = list(views) if views is not None else None
+    # `all` (and the scenario built on it) needs only the evidence claims, and reading less is faster
+    claims = read_claims(store, evidence_only=wanted is not None and set(wanted) <= {"all"})
     available = all_views([c for c in claims if not c.assumed])
     assumed = tuple(c for c in claims if c.assumed)
     if assume is not None or assumed:
-        base = list(views) if views is not None else ["all"]
+        base = wanted if wanted is not None else ["all"]
         picked = select_views(available, base)
         selected = {
             ("scenario" if name == "all" else f"scenario:{name}"): View(
@@ -448,7 +492,7 @@ def classify(
             for name, view in picked.items()
         }
     else:
-        selected = select_views(available, views)
+        selected = select_views(available, wanted)
     runner = _engine(engine)
     graphs = entity_graphs(store)  # the engine writes nothing: the same graphs for the relationships below
     background = [str(ONTOLOGY_GRAPH), str(DEFINITIONS_GRAPH), *graphs]
