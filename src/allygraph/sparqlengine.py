@@ -19,7 +19,7 @@ import hashlib
 import itertools
 import re
 from collections import defaultdict
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from functools import cache
 from typing import ClassVar
@@ -43,9 +43,12 @@ from .definitions import (
     Some,
     Top,
 )
-from .namespaces import AG, ONTOLOGY_GRAPH, OWL, RDF
+from .namespaces import AG, GRAPH, ONTOLOGY_GRAPH, OWL, RDF
 from .reason import DEFINITIONS_GRAPH, Finding, Findings, View, quads_of
 from .tbox import TBox, analyse, one_of_members
+
+# the graph the engine's copy merges the background graphs into (never one of a store's own graphs)
+BACKGROUND_GRAPH = GRAPH["background"]
 
 _MAX_BRANCHES = 64  # a union joined into more conjunctions than this stays one nested group
 
@@ -145,7 +148,18 @@ class Compiler:
             return pattern
         shared = _positional(pattern, f"?{self.fresh('w')[1:]}_")
         u = self.fresh("u")
-        return _atom(f"{{ SELECT DISTINCT {x} ({_concat(shared.graph_vars)} AS {u}) WHERE {shared.text} }}", (u,))
+        # where the background alone derives it, a derivation through claims is not minimal: left out here,
+        # it does not multiply the solutions of the pattern this one is nested in. What the background
+        # derives is one subquery, joined once (an EXISTS would be evaluated per solution).
+        background = f"<{BACKGROUND_GRAPH}>"
+        alone = " && ".join(f"COALESCE({g} = {background}, true)" for g in shared.graph_vars) or "true"
+        b = self.fresh("b")
+        derived = f"{{ SELECT DISTINCT {x} (true AS {b}) WHERE {_in_background(shared.text, x)} }}"
+        return _atom(
+            f"{{ SELECT DISTINCT {x} ({_concat(shared.graph_vars)} AS {u}) WHERE "
+            f"{{ {shared.text} OPTIONAL {{ {derived} }} FILTER (!BOUND({b}) || {alone}) }} }}",
+            (u,),
+        )
 
     # -- combinators -------------------------------------------------------------------------------
 
@@ -389,6 +403,17 @@ def _concat(graph_vars: tuple[str, ...]) -> str:
     return parts[0] if len(parts) == 1 else "CONCAT(" + ", ' ', ".join(parts) + ")"
 
 
+def _in_background(text: str, keep: str) -> str:
+    """`text` with each variable but `keep` renamed apart and each graph variable the background graph."""
+
+    def rename(match: re.Match[str]) -> str:
+        token = match.group(0)
+        return token if token.startswith("<") or token == keep else f"{token}_bg"
+
+    renamed = re.sub(r"<[^<>\s]*>|\?\w+", rename, text)
+    return re.sub(r"GRAPH \?\w+", f"GRAPH <{BACKGROUND_GRAPH}>", renamed)
+
+
 def _positional(pattern: Pattern, prefix: str) -> Pattern:
     """The same union with the graph variables of each branch renamed `<prefix>0`, `<prefix>1`, ... in the
     order they occur: a projection then concatenates as many as the widest branch binds, not every one."""
@@ -539,8 +564,10 @@ def copy_graphs(
     individuals_only: frozenset[str] = frozenset(),
     predicates: frozenset[str] | None = None,
     by_predicate: frozenset[str] = frozenset(),
+    merge: Mapping[str, str] | None = None,
 ) -> pyoxigraph.Store:
-    """An in-memory store holding `graphs` of `store`, with their names.
+    """An in-memory store holding `graphs` of `store`, with their names (or, for a graph in `merge`, the
+    name it maps to: several graphs may go into one).
 
     Of a graph in `individuals_only` (the ontology's, the definitions'), only what it says of its named
     individuals: the rest is the TBox, which the compiled queries already hold. Of a graph in
@@ -548,25 +575,23 @@ def copy_graphs(
     `predicates`: every pattern the compiler writes has a constant predicate, so the others (labels,
     dates, descriptions) cannot match; reading them is most of the copy's time on a store on disk.
     """
+    merge = merge or {}
     copy = pyoxigraph.Store()
     names = list(dict.fromkeys(graphs))
     whole = [g for g in names if g not in individuals_only and (predicates is None or g not in by_predicate)]
-    copy.extend(quads_of(store, whole))
+    copy.extend(quads_of(store, [g for g in whole if g not in merge]))
     for name in names:
-        graph = pyoxigraph.NamedNode(name)
+        graph = pyoxigraph.NamedNode(merge.get(name, name))
         if name in individuals_only:
             rows = store.query(f"SELECT ?s ?p ?o WHERE {{ GRAPH <{name}> {{ ?s a <{OWL.NamedIndividual}> ; ?p ?o }} }}")
-            copy.extend(pyoxigraph.Quad(s, p, o, graph) for s, p, o in rows)
         elif predicates is not None and name in by_predicate:
-            if isinstance(store, pyoxigraph.Store):
-                for predicate in sorted(predicates):
-                    copy.extend(store.quads_for_pattern(None, pyoxigraph.NamedNode(predicate), None, graph))
-            else:
-                values = " ".join(f"<{p}>" for p in sorted(predicates))
-                rows = store.query(
-                    f"SELECT ?s ?p ?o WHERE {{ VALUES ?p {{ {values} }} GRAPH <{name}> {{ ?s ?p ?o }} }}"
-                )
-                copy.extend(pyoxigraph.Quad(s, p, o, graph) for s, p, o in rows)
+            values = " ".join(f"<{p}>" for p in sorted(predicates))
+            rows = store.query(f"SELECT ?s ?p ?o WHERE {{ VALUES ?p {{ {values} }} GRAPH <{name}> {{ ?s ?p ?o }} }}")
+        elif name in merge:
+            rows = store.query(f"SELECT ?s ?p ?o WHERE {{ GRAPH <{name}> {{ ?s ?p ?o }} }}")
+        else:
+            continue
+        copy.extend(pyoxigraph.Quad(s, p, o, graph) for s, p, o in rows)
     return copy
 
 
@@ -628,6 +653,10 @@ class SparqlEngine:
         asked = self._compiled(definitions)[2]
         predicates = frozenset(asked.predicates | {str(RDF.type)})
 
+        # the background graphs go into one graph of the copy: a derivation reads the background as one
+        # body (as HermiT does), and the same derivation through two background graphs is one solution
+        merged = dict.fromkeys(background, str(BACKGROUND_GRAPH))
+
         def copy_of(graphs: list[str]) -> pyoxigraph.Store:
             return copy_graphs(
                 store,
@@ -635,6 +664,7 @@ class SparqlEngine:
                 individuals_only=tbox_graphs,
                 predicates=predicates,
                 by_predicate=frozenset(background) - tbox_graphs,
+                merge=merged,
             )
 
         shared = copy_of(background + list(claim_of))
@@ -682,7 +712,7 @@ class SparqlEngine:
                             add(targets, name, r, solution)
 
         everything = frozenset(claim_of.values())
-        background_graphs = frozenset(background)
+        background_graphs = frozenset({str(BACKGROUND_GRAPH)})
         present = vocabulary(shared, asked)  # what the store holds of what the patterns may ask
         candidates, all_compiled, _ = self._compiled(definitions, present)
         relationships = relationships_in(shared, candidates)
