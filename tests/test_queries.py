@@ -224,3 +224,18 @@ def test_from_clauses_read_no_file_and_open_no_connection(
     assert code == 0
     assert "leaked" not in out and out.strip() == "o"  # the FROM IRIs name graphs of the store; none exist
     assert hits == []
+
+
+def test_criteria_without_evidence_are_listed_though_the_results_leave_their_checks_out(corpus: Path) -> None:
+    found = rows(
+        corpus, "criteria-of-relationship", "relationship=id:russia-china", "definition=valdai", "view=all"
+    )
+    status = {r["criterion"]: r["status"] for r in found}
+    # three criteria, D-VALDAI's, one each; no claim bears on the long-term one (DOMAIN.md: russia-china)
+    assert len(status) == 3 and list(status.values()).count("no-evidence") == 1
+    assert all(r["claim"] == "" for r in found if r["status"] == "no-evidence")
+    store = allygraph.open_store(corpus / "build")
+    no_evidence = "https://w3id.org/allygraph/results#noEvidence"
+    status = "https://w3id.org/allygraph/results#status"
+    written = store.query(f"ASK {{ GRAPH ?g {{ ?check <{status}> <{no_evidence}> }} }}")
+    assert not bool(written)  # nothing overridden in the corpus: no no-evidence check is written

@@ -649,6 +649,10 @@ def _slug(view: str) -> str:
 def results_quads(result: Result) -> Iterator[pyoxigraph.Quad]:
     """Every classification as RDF (agr: vocabulary), one named graph per definition and view.
 
+    A criterion without evidence (and nothing overridden) gets no check: the definition's criteria
+    (`ag:criterion` in the definitions graph) without one have no evidence. That is most criteria of most
+    relationships, and leaving them out makes the results about a third smaller.
+
     The quads are generated one classification at a time (see :func:`write_results` to store them in
     bounded memory); terms that recur (graphs, criteria, statuses, claims) are made once.
     """
@@ -658,7 +662,6 @@ def results_quads(result: Result) -> Iterator[pyoxigraph.Quad]:
         name: NamedNode(AGR + name)
         for name in (
             "Classification",
-            "CriterionCheck",
             "relationship",
             "definition",
             "definitionName",
@@ -675,7 +678,7 @@ def results_quads(result: Result) -> Iterator[pyoxigraph.Quad]:
         )
     }
     rdf_type = NamedNode(RDF_TYPE)
-    a_classification, a_check = agr["Classification"], agr["CriterionCheck"]
+    a_classification = agr["Classification"]
     p_check, p_criterion, p_status = agr["check"], agr["criterion"], agr["status"]
     p_relationship, p_definition, p_view, p_outcome = (
         agr["relationship"],
@@ -709,10 +712,11 @@ def results_quads(result: Result) -> Iterator[pyoxigraph.Quad]:
     def checks(node: NamedNode, items: tuple[CriterionCheck, ...], g: NamedNode) -> Iterator[Quad]:
         base = node.value
         for item in items:
+            if item.status == "no-evidence" and not item.overridden:
+                continue  # implied: a criterion of the definition without a check has no evidence
             criterion = item.criterion
             check_node = NamedNode(f"{base}/{criterion.name}")
-            yield Quad(node, p_check, check_node, g)
-            yield Quad(check_node, rdf_type, a_check, g)
+            yield Quad(node, p_check, check_node, g)  # typed agr:CriterionCheck by the range of agr:check
             yield Quad(check_node, p_criterion, iri(str(criterion.iri)), g)
             yield Quad(check_node, p_status, statuses[item.status], g)
             for prop, ids in zip(evidence, (item.supporting, item.contradicting, item.overridden), strict=True):

@@ -365,20 +365,30 @@ def _verdicts(store: pyoxigraph.Store, graph: str) -> dict[str, tuple[Verdict, t
         values = props.get(node, {}).get(AGR + prop, [])
         return sorted(values)[0] if values else ""
 
+    # each definition's criteria: those without a check in the results have no evidence
+    criteria: dict[str, list[str]] = defaultdict(list)
+    query = f"SELECT ?d ?c WHERE {{ GRAPH <{DEFINITIONS_GRAPH}> {{ ?d <{AG.criterion}> ?c }} }}"
+    for row in store.query(query):
+        criteria[row["d"].value].append(row["c"].value)
+
     def verdict(node: str) -> Verdict:
+        checked = {one(check, "criterion"): check for check in props[node].get(AGR + "check", [])}
+        definition = one(node, "definition")
+        for criterion in criteria.get(definition, []):
+            checked.setdefault(criterion, f"{node}/{_local(criterion)}")  # the IRI it would have had
         checks = []
-        for check in sorted(props[node].get(AGR + "check", [])):
+        for criterion, check in sorted(checked.items(), key=lambda item: item[1]):
             p = props.get(check, {})
             checks.append(
                 Check(
-                    criterion=one(check, "criterion"),
+                    criterion=criterion,
                     status=_STATUS.get(one(check, "status"), "no-evidence"),
                     supporting=tuple(sorted(p.get(AGR + "supportedBy", []))),
                     contradicting=tuple(sorted(p.get(AGR + "contradictedBy", []))),
                     overridden=tuple(sorted(p.get(AGR + "overriddenBy", []))),
                 )
             )
-        return Verdict(one(node, "definition"), _OUTCOME.get(one(node, "outcome"), "undetermined"), tuple(checks))
+        return Verdict(definition, _OUTCOME.get(one(node, "outcome"), "undetermined"), tuple(checks))
 
     found = {}
     for node in sorted(props):
