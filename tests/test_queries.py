@@ -227,9 +227,7 @@ def test_from_clauses_read_no_file_and_open_no_connection(
 
 
 def test_criteria_without_evidence_are_listed_though_the_results_leave_their_checks_out(corpus: Path) -> None:
-    found = rows(
-        corpus, "criteria-of-relationship", "relationship=id:russia-china", "definition=valdai", "view=all"
-    )
+    found = rows(corpus, "criteria-of-relationship", "relationship=id:russia-china", "definition=valdai", "view=all")
     status = {r["criterion"]: r["status"] for r in found}
     # three criteria, D-VALDAI's, one each; no claim bears on the long-term one (DOMAIN.md: russia-china)
     assert len(status) == 3 and list(status.values()).count("no-evidence") == 1

@@ -270,3 +270,27 @@ def test_large_background_graphs_are_copied_by_the_predicates_the_patterns_use()
         (TYPE, entities.value),
         (label.value, claim.value),  # a graph outside by_predicate is copied whole
     ]
+
+
+def test_a_copy_can_merge_graphs_into_one_and_keeps_the_others_apart() -> None:
+    import pyoxigraph
+
+    from allygraph.sparqlengine import copy_graphs
+
+    store = pyoxigraph.Store()
+    a, p = pyoxigraph.NamedNode("https://e.org/a"), pyoxigraph.NamedNode("https://e.org/p")
+    names = ["https://e.org/entities", "https://e.org/imported", "https://e.org/claim"]
+    store.extend([pyoxigraph.Quad(a, p, pyoxigraph.Literal(n), pyoxigraph.NamedNode(n)) for n in names])
+    merged = "https://e.org/background"
+    copy = copy_graphs(
+        store,
+        names,
+        predicates=frozenset({p.value}),
+        by_predicate=frozenset({names[1]}),
+        merge={names[0]: merged, names[1]: merged},
+    )
+    assert sorted((q.object.value, q.graph_name.value) for q in copy) == [
+        (names[2], names[2]),  # not merged: its own name
+        (names[0], merged),  # copied whole, into the merged graph
+        (names[1], merged),  # copied by predicate, into the merged graph
+    ]
