@@ -294,3 +294,33 @@ def test_a_copy_can_merge_graphs_into_one_and_keeps_the_others_apart() -> None:
         (names[0], merged),  # copied whole, into the merged graph
         (names[1], merged),  # copied by predicate, into the merged graph
     ]
+
+
+def test_a_nested_class_the_background_derives_adds_no_solution_through_a_claim() -> None:
+    """The threat is posed by a state the entities type as one; a claim that also names that state as a
+    threatening state is a second, non-minimal derivation, and must not multiply the solutions."""
+    import pyoxigraph
+
+    from allygraph.namespaces import AG, ID
+    from allygraph.sparqlengine import BACKGROUND_GRAPH
+
+    (text,) = [
+        q.pos.text
+        for q in SparqlEngine().queries(load_definitions())
+        if q.criterion.name == "AgainstStateThreat" and q.pos is not None
+    ]
+    n = pyoxigraph.NamedNode
+    background, about, naming = n(str(BACKGROUND_GRAPH)), n(f"{ID}claim/a/assertion"), n(f"{ID}claim/b/assertion")
+    rel, threat, state, pact = n(f"{ID}rel"), n(f"{ID}threat"), n(f"{ID}state"), n(f"{ID}pact")
+    store = pyoxigraph.Store()
+    store.extend(
+        [
+            pyoxigraph.Quad(rel, n(TYPE), n(str(AG.Relationship)), background),
+            pyoxigraph.Quad(threat, n(str(AG.posedBy)), state, background),
+            pyoxigraph.Quad(state, n(TYPE), n(str(AG.State)), background),
+            pyoxigraph.Quad(rel, n(str(AG.directedAgainst)), threat, about),
+            pyoxigraph.Quad(pact, n(str(AG.namesThreateningState)), state, naming),
+        ]
+    )
+    used = [set(row["used"].value.split()) for row in store.query(text)]
+    assert used == [{about.value, background.value}]
