@@ -379,7 +379,7 @@ def entity_graphs(store: pyoxigraph.Store) -> list[str]:
           GRAPH ?g {{ }}
           FILTER (isIRI(?g) && STRSTARTS(STR(?g), "{IMPORTS}") && STRENDS(STR(?g), "/entities"))
         }}"""
-    imported = sorted({row[0].value for row in store.query(query)})
+    imported = sorted(row[0].value for row in store.query(query))
     return [str(ENTITIES_GRAPH), *imported]
 
 

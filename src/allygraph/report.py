@@ -251,8 +251,9 @@ def read_evidence(store: pyoxigraph.Store, view: str = "all", *, progress: Progr
         raise InputError(f"no results for view {view!r} in the store; known: {', '.join(known)}")
     progress(f"reading the results of {len(definitions)} definitions in view {view}")
     verdicts: dict[tuple[str, str], tuple[Verdict, tuple[Verdict, ...]]] = {}
+    criteria = _criteria(store)
     for definition in definitions:
-        for relationship, found in _verdicts(store, results_graph_iri(definition.name, view)).items():
+        for relationship, found in _verdicts(store, results_graph_iri(definition.name, view), criteria).items():
             verdicts[(relationship, definition.name)] = found
     every = read_relationships(store)
     labels: dict[str, str] = {r: rel.label for r, rel in every.items()}
@@ -355,8 +356,20 @@ def _definitions(store: pyoxigraph.Store, texts: _Texts) -> list[DefinitionInfo]
     ]
 
 
-def _verdicts(store: pyoxigraph.Store, graph: str) -> dict[str, tuple[Verdict, tuple[Verdict, ...]]]:
-    """The classifications in one results graph, by relationship IRI."""
+def _criteria(store: pyoxigraph.Store) -> dict[str, list[str]]:
+    """Each definition's (and also-classified class's) criteria, by class IRI."""
+    criteria: dict[str, list[str]] = defaultdict(list)
+    query = f"SELECT ?d ?c WHERE {{ GRAPH <{DEFINITIONS_GRAPH}> {{ ?d <{AG.criterion}> ?c }} }}"
+    for row in store.query(query):
+        criteria[row["d"].value].append(row["c"].value)
+    return criteria
+
+
+def _verdicts(
+    store: pyoxigraph.Store, graph: str, criteria: dict[str, list[str]]
+) -> dict[str, tuple[Verdict, tuple[Verdict, ...]]]:
+    """The classifications in one results graph, by relationship IRI; a criterion in `criteria` without a
+    check in the results has no evidence."""
     props: dict[str, dict[str, list[str]]] = defaultdict(lambda: defaultdict(list))
     for q in store.quads_for_pattern(None, None, None, _n(graph)):
         props[q.subject.value][q.predicate.value].append(q.object.value)
@@ -364,12 +377,6 @@ def _verdicts(store: pyoxigraph.Store, graph: str) -> dict[str, tuple[Verdict, t
     def one(node: str, prop: str) -> str:
         values = props.get(node, {}).get(AGR + prop, [])
         return sorted(values)[0] if values else ""
-
-    # each definition's criteria: those without a check in the results have no evidence
-    criteria: dict[str, list[str]] = defaultdict(list)
-    query = f"SELECT ?d ?c WHERE {{ GRAPH <{DEFINITIONS_GRAPH}> {{ ?d <{AG.criterion}> ?c }} }}"
-    for row in store.query(query):
-        criteria[row["d"].value].append(row["c"].value)
 
     def verdict(node: str) -> Verdict:
         checked = {one(check, "criterion"): check for check in props[node].get(AGR + "check", [])}
