@@ -134,3 +134,24 @@ def test_relationships_read_with_given_graphs_match_those_found(ledger_nquads: b
     assert list(found) == sorted(found)
     assert read_relationships(store, entity_graphs(store)) == found
     assert read_relationships(store, []) == {}
+
+
+def test_classification_pauses_the_cycle_collector_and_leaves_it_as_it_was(ledger_nquads: bytes) -> None:
+    import gc
+
+    from allygraph.errors import InputError
+
+    store = _memory(ledger_nquads)
+    seen: list[bool] = []
+    assert gc.isenabled()
+    classify(store, views=["all"], progress=lambda _m: seen.append(gc.isenabled()))
+    assert seen and not any(seen) and gc.isenabled()  # paused while classifying, enabled again after
+    with pytest.raises(InputError):
+        classify(store, views=["no-such-view"])
+    assert gc.isenabled()  # also after an error
+    gc.disable()
+    try:
+        classify(store, views=["all"])
+        assert not gc.isenabled()  # a caller's choice is kept
+    finally:
+        gc.enable()
