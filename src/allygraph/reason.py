@@ -53,7 +53,7 @@ IMPORTS = str(GRAPH["imports/"])
 # ----------------------------------------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class ClaimInfo:
     id: str
     iri: str
@@ -216,7 +216,7 @@ def select_views(views: dict[str, View], wanted: Iterable[str] | None) -> dict[s
 # ----------------------------------------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Finding:
     """What an engine found for one criterion, relationship and view: claim-id sets, one per derivation."""
 
@@ -365,7 +365,7 @@ class Classification:
         }
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Relationship:
     iri: str
     label: str

@@ -678,23 +678,38 @@ class SparqlEngine:
                 copies[name] = copy_of(background + views[name].graphs)
             return copies[name]
 
-        # (view, relationship, criterion) -> claim-id sets per kind (pos, neg, closed), one per solution
-        found: dict[tuple[str, str, str], tuple[set[frozenset[str]], ...]] = {}
+        # (view, relationship, criterion) -> claim-id sets per kind (pos, neg, closed), one per solution.
+        # Kept small, as there is an entry per relationship and criterion found: a kind's set is made
+        # when first needed, and the relationship strings and one-claim sets are shared.
+        found: dict[tuple[str, str, str], list[set[frozenset[str]] | None]] = {}
         view_ids = {name: frozenset(c.id for c in (*v.claims, *v.assumed)) for name, v in views.items()}
+        single: dict[str, frozenset[str]] = {}
+
+        def solution_of(ids: list[str]) -> frozenset[str]:
+            if len(ids) != 1:
+                return frozenset(ids)
+            value = single.get(ids[0])
+            if value is None:
+                value = single[ids[0]] = frozenset(ids)
+            return value
 
         def add(targets: list[tuple[str, int]], view: str, r: str, ids: frozenset[str]) -> None:
             for key, kind in targets:
                 entry = found.get((view, r, key))
                 if entry is None:
-                    entry = found[(view, r, key)] = (set(), set(), set())
-                entry[kind].add(ids)
+                    entry = found[(view, r, key)] = [None, None, None]
+                sets = entry[kind]
+                if sets is None:
+                    entry[kind] = {ids}
+                else:
+                    sets.add(ids)
 
         def collect(text: str, targets: list[tuple[str, int]]) -> None:
             every = [name for name, members in view_ids.items() if members == everything]  # all evidence
             others = [(name, members) for name, members in view_ids.items() if members != everything]
             for x, used in shared.query(text):
-                r = x.value
-                if r not in relationships:
+                r = relationships.get(x.value)
+                if r is None:
                     continue
                 ids = []
                 for g in used.value.split():
@@ -704,7 +719,7 @@ class SparqlEngine:
                     elif g not in background_graphs:
                         break  # read a graph that is no view's evidence (a hypothetical, say)
                 else:
-                    solution = frozenset(ids)
+                    solution = solution_of(ids)
                     for name in every:
                         add(targets, name, r, solution)
                     for name, members in others:
@@ -715,7 +730,7 @@ class SparqlEngine:
         background_graphs = frozenset({str(BACKGROUND_GRAPH)})
         present = vocabulary(shared, asked)  # what the store holds of what the patterns may ask
         candidates, all_compiled, _ = self._compiled(definitions, present)
-        relationships = relationships_in(shared, candidates)
+        relationships = {r: r for r in relationships_in(shared, candidates)}  # one string for each
         # each distinct query once (closure often adds nothing to a negation: the same query; texts are
         # canonical, see _canonical), for every (criterion, kind) it answers
         monotone: dict[str, list[tuple[str, int]]] = defaultdict(list)
@@ -735,12 +750,15 @@ class SparqlEngine:
             for text, targets in per_view.items():
                 for x, used in copy.query(text):
                     if x.value in in_copy:
-                        add(targets, name, x.value, frozenset(claim_of[g] for g in used.value.split() if g in claim_of))
+                        r = relationships.get(x.value, x.value)
+                        add(targets, name, r, solution_of([claim_of[g] for g in used.value.split() if g in claim_of]))
 
-        return {
-            where: Finding(holds=_minimal(pos), fails=_minimal(neg), fails_closed=_minimal(closed))
-            for where, (pos, neg, closed) in found.items()
-        }
+        # each entry dropped as its finding is made: the two never both fill memory
+        findings: Findings = {}
+        while found:
+            where, (pos, neg, closed) = found.popitem()
+            findings[where] = Finding(holds=_minimal(pos), fails=_minimal(neg), fails_closed=_minimal(closed))
+        return findings
 
 
 def _canonical(text: str) -> str:
@@ -755,8 +773,10 @@ def _canonical(text: str) -> str:
     return re.sub(r"<[^<>\s]*>|\?\w+", rename, text)
 
 
-def _minimal(sets: set[frozenset[str]]) -> tuple[frozenset[str], ...]:
+def _minimal(sets: set[frozenset[str]] | None) -> tuple[frozenset[str], ...]:
     """The claim-id sets no other one is a proper subset of (minimal derivations), in a stable order."""
-    if len(sets) <= 1:
+    if not sets:
+        return ()
+    if len(sets) == 1:
         return tuple(sets)
     return tuple(sorted((s for s in sets if not any(other < s for other in sets)), key=sorted))
