@@ -61,6 +61,11 @@ def store(good_build: Path) -> pyoxigraph.Store:
 # ----------------------------------------------------------------------------------------------------
 
 
+def test_build_and_open_store_take_string_paths(tmp_path: Path) -> None:
+    allygraph.build(str(MINI), str(tmp_path / "out"), reason=False)
+    assert len(allygraph.open_store(str(tmp_path / "out"))) > 0
+
+
 def test_output_folder_layout(good_build: Path) -> None:
     current = good_build / current_target(good_build)
     assert current.is_dir() and current.name.startswith(".gen-")

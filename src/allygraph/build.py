@@ -65,8 +65,8 @@ def check(data: Path, *, progress: Progress = _quiet) -> tuple[Ledger, Report]:
 
 
 def build(
-    data: Path,
-    out: Path,
+    data: Path | str,
+    out: Path | str,
     *,
     definitions: tuple[Path, ...] = (),
     reason: bool = True,
@@ -83,6 +83,7 @@ def build(
     :raises ValidationFailed: if the compiled graph violates a shape (nothing is written).
     :raises StoreBusy: if another build holds `out`.
     """
+    data, out = Path(data), Path(out)
     stages = _Stages(progress)
     with stores.write_lock(out):
         stores.collect_garbage(out, keep={stores.current_generation(out)})

@@ -112,11 +112,12 @@ def collect_garbage(out: Path, keep: set[Path | None]) -> None:
             child.unlink(missing_ok=True)
 
 
-def open_store(out: Path) -> pyoxigraph.Store:
+def open_store(out: Path | str) -> pyoxigraph.Store:
     """Open the current store read-only. Builds never write into it, so this is safe beside a build.
 
     :raises StoreError: if nothing has been built in `out` yet.
     """
+    out = Path(out)
     generation = current_generation(out)
     if generation is None:
         raise StoreError(f"no store in {out}: run `allygraph build` first")
