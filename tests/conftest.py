@@ -279,6 +279,9 @@ class Running:
             stdout=subprocess.PIPE,
             stderr=subprocess.PIPE,
             text=True,
+            # SIGINT as a terminal gives it: a suite started in the background (`&`, nohup) passes it on
+            # ignored, and Python then never raises KeyboardInterrupt, so the interrupt tests would fail
+            preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
         )
         self.lines: list[str] = []
         self.stdout = ""
