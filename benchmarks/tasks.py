@@ -115,10 +115,14 @@ def repeated(run: Callable[[], Any], first: float, *, times: int, under: float) 
 def ours_classify(data: Path, work: Path, *, all_views_too: bool = False) -> None:
     _cache_in(work)  # filled by ours-classify-cold when it ran first
     store = pyoxigraph.Store(str(work / STORE))
-    result, seconds = timed(lambda: allygraph.classify(store, views=["all"], engine="sparql"))
+
+    def run() -> Any:
+        return allygraph.classify(store, views=["all"], engine="sparql")
+
+    result, seconds = timed(run)
     count = write_outcomes(work, "ours-classify", outcomes_of(result))
     emit(stage="classify", seconds=seconds, classifications=count)
-    repeated(lambda: allygraph.classify(store, views=["all"], engine="sparql"), seconds, times=5, under=2.0)
+    repeated(run, seconds, times=5, under=2.0)
     _, seconds = timed(lambda: write_results(store, result))  # as build writes them
     store.flush()
     emit(stage="store results", seconds=seconds)
@@ -478,10 +482,14 @@ def reasonable_classify(data: Path, work: Path) -> None:
 
 def hermit_classify(data: Path, work: Path) -> None:
     store = pyoxigraph.Store.read_only(str(work / STORE))
-    result, seconds = timed(lambda: allygraph.classify(store, views=["all"], engine="hermit"))
+
+    def run() -> Any:
+        return allygraph.classify(store, views=["all"], engine="hermit")
+
+    result, seconds = timed(run)
     count = write_outcomes(work, "hermit-classify", outcomes_of(result))
     emit(stage="classify", seconds=seconds, classifications=count)
-    repeated(lambda: allygraph.classify(store, views=["all"], engine="hermit"), seconds, times=2, under=60.0)
+    repeated(run, seconds, times=2, under=60.0)
 
 
 def owlready_sync(data: Path, work: Path) -> None:
