@@ -358,6 +358,12 @@ class Compiler:
                     f"<{OWL.assertionProperty}> {_iri(prop)} ; <{OWL.targetIndividual}> {_iri(value)} ."
                 )
             )
+        holders = self._holders(prop, filler)
+        for holder in holders:  # x ∉ N, where every x with a prop-value in D is an N
+            if holder not in stack:
+                others = tuple(h for h in holders if h != holder)  # each is a branch of its own here
+                negated = self.neg(Named(holder), x, closed=closed, stack=(*stack, *others))
+                branches.append(_distinct(negated, x, self.fresh("u")))
         if prop in self.tbox.functional:  # its one value is known not to be a D
             v = self.fresh("v")
             edge = self._graph(f"{x} {_iri(prop)} {v} .")
@@ -370,6 +376,32 @@ class Compiler:
             # MINUS, not FILTER NOT EXISTS: pyoxigraph evaluates NOT EXISTS by rescanning for every row
             branches.append(self._join([edge, _atom(f"MINUS {{ {others} MINUS {known_not} }}")]))
         return self._union(branches)
+
+    def _holders(self, prop: URIRef, filler: Expr) -> tuple[URIRef, ...]:
+        """Named classes N ≡ P ⊓ ... ⊓ ∃prop.D' with ∃prop.D ⊑ N: each P a superclass of prop's domain and
+        D ⊑ D' by the hierarchy or prop's range (InstitutionallyBased for ∃hasInstitutionalBasis.D)."""
+        domain = frozenset().union(*(self.tbox.superclasses(d) for d in self.tbox.domain_of.get(prop, ()))) | {
+            OWL.Thing
+        }
+        values = self._named_supers(filler) | self._in_range(prop)
+
+        def implied(part: Expr) -> bool:
+            if isinstance(part, Named):
+                return part.iri in domain
+            return (
+                isinstance(part, Some)
+                and part.prop == prop
+                and (isinstance(part.filler, Top) or (isinstance(part.filler, Named) and part.filler.iri in values))
+            )
+
+        found = []
+        for cls, definitions in sorted(self.tbox.definitions.items()):
+            for definition in definitions:
+                parts = definition.parts if isinstance(definition, And) else (definition,)
+                if any(isinstance(p, Some) for p in parts) and all(implied(p) for p in parts):
+                    found.append(cls)
+                    break
+        return tuple(found)
 
     def _neg_at_least(self, expr: AtLeast, x: str, closed: frozenset[URIRef], stack: tuple[URIRef, ...]) -> Pattern:
         if expr.prop not in closed:
@@ -393,6 +425,15 @@ class Compiler:
         """Binds `x` and `v`, a value of `x`'s `prop` that is known not to be a `filler`."""
         edge = self._graph(f"{x} {_iri(prop)} {v} .")
         return self._join([edge, self.neg(filler, v, closed=frozenset(), stack=stack)])
+
+
+def _distinct(pattern: Pattern, x: str, u: str) -> Pattern:
+    """`pattern` as one DISTINCT subquery binding `x`, its graph names in `u`: joined once as a whole,
+    where a union nested in a branch would be evaluated again for every row on its left."""
+    if pattern.never or len(pattern.branches) <= 1:
+        return pattern
+    shared = _positional(pattern, f"{u}_")
+    return _atom(f"{{ SELECT DISTINCT {x} ({_concat(shared.graph_vars)} AS {u}) WHERE {shared.text} }}", (u,))
 
 
 def _concat(graph_vars: tuple[str, ...]) -> str:
