@@ -149,6 +149,22 @@ def test_cross_check_query_lists_agreements_and_the_articles(imported: Path) -> 
     assert [r["label"] for r in articles] == ["Freedonia–Sylvania"]
 
 
+@pytest.mark.parametrize("engine", ["sparql", pytest.param("hermit", marks=pytest.mark.slow)])
+def test_every_pledge_coded_0_fails_atop(tmp_path: Path, engine: str) -> None:
+    """1006 with its missing defence pledge coded 0 has no pledge at all: ¬∃hasPledge.Pledge follows from
+    a negative assertion for each of Pledge's five members (and, with no institutions, from no other basis)."""
+    folder = tmp_path / "atop"
+    shutil.copytree(FIXTURE, folder)
+    alliances = folder / "alliances.csv"
+    text = alliances.read_text(encoding="utf-8")
+    assert "\n1006,1995,1996,,0," in text
+    alliances.write_text(text.replace("\n1006,1995,1996,,0,", "\n1006,1995,1996,0,0,"), encoding="utf-8")
+    root = project(tmp_path)
+    assert allygraph.cli.main([str(a) for a in import_args(root, folder)]) == 0
+    (row,) = [c for c in classifications(root, "atop", engine=engine) if c.get("atop_id") == 1006]
+    assert row["outcome"] == "does-not-meet"
+
+
 @pytest.mark.slow
 def test_hermit_agrees_on_treaty_data(imported: Path) -> None:
     def key(rows: list[dict]) -> dict:  # type: ignore[type-arg]

@@ -351,13 +351,10 @@ class Compiler:
         )
         branches.append(self._join([denial, _values(d, self._named_supers(filler))]))
         if value is not None:  # a negative property assertion for exactly this value
-            n = self.fresh("n")
-            branches.append(
-                self._graph(
-                    f"{n} <{RDF.type}> <{OWL.NegativePropertyAssertion}> ; <{OWL.sourceIndividual}> {x} ; "
-                    f"<{OWL.assertionProperty}> {_iri(prop)} ; <{OWL.targetIndividual}> {_iri(value)} ."
-                )
-            )
+            branches.append(self._negative_assertion(prop, x, value))
+        elif isinstance(filler, Named) and (members := one_of_members(self.tbox, filler.iri)):
+            # D enumerates its members (Pledge): a negative property assertion for each of them
+            branches.append(self._join([self._negative_assertion(prop, x, m) for m in members]))
         holders = self._holders(prop, filler)
         for holder in holders:  # x ∉ N, where every x with a prop-value in D is an N
             if holder not in stack:
@@ -376,6 +373,13 @@ class Compiler:
             # MINUS, not FILTER NOT EXISTS: pyoxigraph evaluates NOT EXISTS by rescanning for every row
             branches.append(self._join([edge, _atom(f"MINUS {{ {others} MINUS {known_not} }}")]))
         return self._union(branches)
+
+    def _negative_assertion(self, prop: URIRef, x: str, value: URIRef) -> Pattern:
+        n = self.fresh("n")
+        return self._graph(
+            f"{n} <{RDF.type}> <{OWL.NegativePropertyAssertion}> ; <{OWL.sourceIndividual}> {x} ; "
+            f"<{OWL.assertionProperty}> {_iri(prop)} ; <{OWL.targetIndividual}> {_iri(value)} ."
+        )
 
     def _holders(self, prop: URIRef, filler: Expr) -> tuple[URIRef, ...]:
         """Named classes N ≡ P ⊓ ... ⊓ ∃prop.D' with ∃prop.D ⊑ N: each P a superclass of prop's domain and
