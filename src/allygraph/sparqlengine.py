@@ -293,7 +293,7 @@ class Compiler:
         if isinstance(expr, DataRange):  # a literal outside the range (reached through a functional property)
             return _atom(f"FILTER(!({_in_data_range(x, expr)}))")
         if isinstance(expr, HasValue):
-            return self._neg_some(expr.prop, OneOf((expr.value,)), x, closed, stack, value=expr.value)
+            return self._neg_some(expr.prop, OneOf((expr.value,)), x, closed, stack)
         if isinstance(expr, Some):
             return self._neg_some(expr.prop, expr.filler, x, closed, stack)
         if isinstance(expr, AtLeast):
@@ -339,8 +339,6 @@ class Compiler:
         x: str,
         closed: frozenset[URIRef],
         stack: tuple[URIRef, ...],
-        *,
-        value: URIRef | None = None,
     ) -> Pattern:
         branches: list[Pattern] = []
         # a denied claim: x ∈ ¬∃prop.D' with D ⊑ D'
@@ -350,10 +348,10 @@ class Compiler:
             f"{r} <{OWL.onProperty}> {_iri(prop)} ; <{OWL.someValuesFrom}> {d} ."
         )
         branches.append(self._join([denial, _values(d, self._named_supers(filler))]))
-        if value is not None:  # a negative property assertion for exactly this value
-            branches.append(self._negative_assertion(prop, x, value))
-        elif isinstance(filler, Named) and (members := one_of_members(self.tbox, filler.iri)):
-            # D enumerates its members (Pledge): a negative property assertion for each of them
+        members = filler.members if isinstance(filler, OneOf) else None
+        if isinstance(filler, Named):
+            members = one_of_members(self.tbox, filler.iri)
+        if members:  # D enumerates its members (a value, or Pledge): a negative property assertion for each
             branches.append(self._join([self._negative_assertion(prop, x, m) for m in members]))
         holders = self._holders(prop, filler)
         for holder in holders:  # x ∉ N, where every x with a prop-value in D is an N
