@@ -133,6 +133,38 @@ def ours_classify(data: Path, work: Path, *, all_views_too: bool = False) -> Non
         emit(stage="classify all views", seconds=seconds, classifications=len(result.classifications))
 
 
+def ours_floor(data: Path, work: Path) -> None:
+    """What reading costs on this store, whatever the engine: a floor under classification and the queries.
+
+    - The quads any classifier of the `all` view must read (every evidence claim's assertion graph and the
+      background graphs), dumped by the store itself in Rust, no Python object per quad; then loaded by
+      the store into an in-memory one, the least an engine running SPARQL in memory adds. The list of
+      graphs (our own query for the evidence claims) is timed apart.
+    - One triple pattern over one definition's results graph: what a listing query returning one row per
+      classification reads at the least, before any join, sort or label.
+    """
+    store = pyoxigraph.Store.read_only(str(work / STORE))
+    claims, seconds = timed(lambda: read_claims(store, evidence_only=True))
+    emit(stage="floor: list the evidence claims", seconds=seconds, graphs=len(claims))
+    background = [str(ONTOLOGY_GRAPH), str(DEFINITIONS_GRAPH), *entity_graphs(store)]
+    names = [pyoxigraph.NamedNode(g) for g in (*background, *(c.assertion for c in claims))]
+    nquads = pyoxigraph.RdfFormat.N_QUADS
+    body, seconds = timed(lambda: b"".join(store.dump(format=nquads, from_graph=g) or b"" for g in names))
+    quads = body.count(b"\n")
+    emit(stage="floor: read the evidence", seconds=seconds, quads=quads, per_quad_us=seconds / max(quads, 1) * 1e6)
+    memory = pyoxigraph.Store()
+    _, seconds = timed(lambda: memory.bulk_load(body, format=nquads))
+    emit(stage="floor: load it into memory", seconds=seconds, quads=len(memory))
+    graph = "https://w3id.org/allygraph/graph/results/valdai/all"
+    text = f"SELECT ?c ?o WHERE {{ GRAPH <{graph}> {{ ?c <https://w3id.org/allygraph/results#outcome> ?o }} }}"
+    times, rows = [], 0
+    for _ in range(5):
+        started = time.perf_counter()
+        rows = sum(1 for _ in store.query(text))
+        times.append(time.perf_counter() - started)
+    emit(stage="floor: one pattern over one definition's results", seconds=statistics.median(times), rows=rows)
+
+
 def ours_validate(data: Path, work: Path) -> None:
     from allygraph.validate import validate_store
 
@@ -524,6 +556,7 @@ TASKS: dict[str, Callable[..., None]] = {
     "ours-classify-cold": ours_classify_cold,
     "ours-classify": ours_classify,
     "ours-query": ours_query,
+    "ours-floor": ours_floor,
     "dump-results": dump_results,
     "rdflib-load": rdflib_load,
     "rdflib-validate": rdflib_validate,
