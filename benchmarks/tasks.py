@@ -30,6 +30,7 @@ from allygraph.definitions import DefinitionSet, load_definitions
 from allygraph.namespaces import ONTOLOGY_GRAPH, OWL, RDF
 from allygraph.query import quality_checks
 from allygraph.reason import (
+    AGR,
     DEFINITIONS_GRAPH,
     Result,
     all_views,
@@ -37,6 +38,7 @@ from allygraph.reason import (
     outcome,
     read_claims,
     read_relationships,
+    results_graph_iri,
     write_results,
 )
 
@@ -155,8 +157,8 @@ def ours_floor(data: Path, work: Path) -> None:
     memory = pyoxigraph.Store()
     _, seconds = timed(lambda: memory.bulk_load(body, format=nquads))
     emit(stage="floor: load it into memory", seconds=seconds, quads=len(memory))
-    graph = "https://w3id.org/allygraph/graph/results/valdai/all"
-    text = f"SELECT ?c ?o WHERE {{ GRAPH <{graph}> {{ ?c <https://w3id.org/allygraph/results#outcome> ?o }} }}"
+    graph = results_graph_iri("valdai", "all")
+    text = f"SELECT ?c ?o WHERE {{ GRAPH <{graph}> {{ ?c <{AGR}outcome> ?o }} }}"
     times, rows = [], 0
     for _ in range(5):
         started = time.perf_counter()
